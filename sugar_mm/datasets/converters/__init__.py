@@ -1,0 +1,1 @@
+"""Raw skeleton datasets -> MMAction2 ``PoseDataset`` pickles (library side of ``tools/data/*.py``)."""
