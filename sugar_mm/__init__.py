@@ -11,5 +11,6 @@ from . import datasets  # noqa: F401,E402
 from . import evaluation  # noqa: F401,E402
 from . import models  # noqa: F401,E402
 from . import engine  # noqa: F401,E402
+from . import knowledge  # noqa: F401,E402
 
 __all__ = ['__version__']

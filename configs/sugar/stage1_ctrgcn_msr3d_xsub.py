@@ -1,0 +1,39 @@
+# SUGAR stage 1 on MSR Action3D X-Sub (real data, CPU): CTR-GCN without temporal down-sampling, trained with
+# the multi-positive MIL-NCE loss against the MSR Action3D knowledge (motion + visual), MiniLM text bank.
+#   python tools/train.py configs/sugar/stage1_ctrgcn_msr3d_xsub.py
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/datasets/msr_action3d_xsub.py',
+    '../_base_/schedules/msr_cpu.py',
+    '../_base_/models/text_encoders.py',
+]
+
+model = dict(
+    type='SugarRecognizer',
+    keep_temporal_resolution=True,  # SUGAR: the encoder outputs the whole time series
+    backbone=dict(type='CTRGCN', graph_cfg=dict(layout='kinect_v1', mode='spatial'), num_person=1,
+                  base_channels=64),
+    cls_head=dict(
+        type='KnowledgeContrastHead',
+        in_channels=256,
+        text_encoder=_base_.minilm_text_encoder,
+        knowledge='msr_action3d',
+        class_names='msr_action3d',
+        knowledge_types=('motion', 'visual'),
+        num_visual_samples=2,
+        temperature=0.07,
+        learnable_temperature=True,
+        dropout=0.1))
+
+train_dataloader = _base_.msr_train_dataloader
+val_dataloader = _base_.msr_val_dataloader
+test_dataloader = _base_.msr_test_dataloader
+val_evaluator = _base_.msr_val_evaluator
+test_evaluator = _base_.msr_val_evaluator
+train_cfg = _base_.msr_train_cfg
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = _base_.msr_param_scheduler
+optim_wrapper = _base_.msr_optim_wrapper
+default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2, save_best='auto'))
+auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -1,0 +1,3 @@
+from .knowledge_contrast_head import KnowledgeContrastHead
+
+__all__ = ['KnowledgeContrastHead']

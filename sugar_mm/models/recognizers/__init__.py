@@ -1,0 +1,3 @@
+from .sugar_recognizer import SugarRecognizer
+
+__all__ = ['SugarRecognizer']
