@@ -274,11 +274,13 @@ def load_checkpoint_file(filename: str, map_location=None):
     except Exception as e:  # torch raises UnpicklingError (or RuntimeError wrapping it)
         if 'weights_only' not in str(e) and 'Unsupported global' not in str(e):
             raise
+        detail = next((line.strip() for line in str(e).splitlines() if 'Unsupported global' in line),
+                      str(e).splitlines()[0])
         raise UntrustedCheckpointError(
             f'{filename} was loaded weights-only because it is not inside this run\'s work_dir, and it holds '
-            f'objects outside the allow-list ({str(e).splitlines()[0][:300]}). Unpickling it can run arbitrary '
-            'code. If you trust the file, pass --trust-checkpoint to the tool (or set '
-            'SUGAR_MM_TRUST_CHECKPOINTS=1, or call sugar_mm.compat.trust_checkpoint_dir(<its folder>)).') from e
+            f'objects outside the allow-list ({detail[:200]}). Unpickling it can run arbitrary code. If you '
+            'trust the file, pass --trust-checkpoint to the tool (or set SUGAR_MM_TRUST_CHECKPOINTS=1, or call '
+            'sugar_mm.compat.trust_checkpoint_dir(<its folder>)).') from e
 
 
 def mmengine_checkpoints_fail_to_load() -> bool:

@@ -36,4 +36,6 @@ test_cfg = dict(type='TestLoop')
 param_scheduler = _base_.msr_param_scheduler
 optim_wrapper = _base_.msr_optim_wrapper
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2, save_best='auto'))
+# writes work_dirs/stage1_ctrgcn_msr3d_xsub/encoder.pth, which stage 2 (configs/sugar/sugar_msr3d_xsub.py) loads
+custom_hooks = [dict(type='ExportEncoderHook', source='last')]
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -1,1 +1,3 @@
+from .hooks import ExportEncoderHook
 
+__all__ = ['ExportEncoderHook']

@@ -1,1 +1,3 @@
+from .llm_metric import LLMRecognitionMetric
 
+__all__ = ['LLMRecognitionMetric']

@@ -1,0 +1,51 @@
+# SUGAR stage 2 on MSR Action3D X-Sub (real data, CPU): the stage-1 CTR-GCN encoder, frozen, feeds a Temporal
+# Query Projection into SmolLM2-135M-Instruct (frozen) with LoRA; the LLM answers "{class}. description".
+#   python tools/train.py configs/sugar/stage1_ctrgcn_msr3d_xsub.py     (stage 1, makes the encoder)
+#   python tools/train.py configs/sugar/sugar_msr3d_xsub.py             (stage 2)
+#   python tools/test.py  configs/sugar/sugar_msr3d_xsub.py work_dirs/sugar_msr3d_xsub/epoch_N.pth
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/datasets/msr_action3d_xsub.py',
+]
+stage1_config = 'configs/sugar/stage1_ctrgcn_msr3d_xsub.py'
+stage1_checkpoint = 'work_dirs/stage1_ctrgcn_msr3d_xsub/encoder.pth'
+
+model = dict(
+    type='SugarRecognizer',
+    keep_temporal_resolution=True,
+    backbone=dict(type='CTRGCN', graph_cfg=dict(layout='kinect_v1', mode='spatial'), num_person=1,
+                  base_channels=64),
+    encoder_checkpoint=stage1_checkpoint,
+    encoder_checkpoint_hint=f'python tools/train.py {stage1_config}',
+    freeze_encoder=True,
+    cls_head=dict(
+        type='LLMHead',
+        in_channels=256,
+        llm=dict(path='embedded:smollm2-135m-instruct'),
+        class_names='msr_action3d',
+        knowledge='msr_action3d',
+        bridge=dict(type='tqp', num_queries=8, width=256, depth=2, num_heads=8),
+        lora=dict(r=16, alpha=32, dropout=0.05, target_modules=('q_proj', 'k_proj', 'v_proj', 'o_proj')),
+        token_layout='time',
+        prompt=dict(template='sugar', system_prompt='You recognize human actions.'),
+        max_new_tokens=24))
+
+train_dataloader = dict(_base_.msr_train_dataloader, batch_size=8)
+val_dataloader = dict(_base_.msr_val_dataloader, batch_size=16)
+# one clip at test time: the LLM (generation especially) is the cost
+test_dataloader = dict(_base_.msr_test_dataloader, batch_size=16,
+                       dataset=dict(_base_.msr_test_dataloader.dataset, pipeline=_base_.msr_val_pipeline))
+val_evaluator = [dict(type='LLMRecognitionMetric')]
+test_evaluator = val_evaluator
+
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2, val_begin=1, val_interval=2)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(optimizer=dict(type='AdamW', lr=2e-4, weight_decay=0.01), clip_grad=dict(max_norm=1.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
+    dict(type='CosineAnnealingLR', eta_min=0, T_max=2, by_epoch=True, begin=0, end=2, convert_to_iter_based=True),
+]
+default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='llm/top1', rule='greater'),
+                     logger=dict(interval=5))
+auto_scale_lr = dict(enable=False, base_batch_size=8)

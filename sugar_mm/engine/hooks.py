@@ -1,0 +1,61 @@
+"""Hooks of the SUGAR workflow."""
+from __future__ import annotations
+
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmaction.registry import HOOKS
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from sugar_mm.utils.io import atomic_open
+
+
+@HOOKS.register_module()
+class ExportEncoderHook(Hook):
+    """After training, write the encoder (``backbone.*`` and ``neck.*``) to ``{work_dir}/{filename}``.
+
+    Stage 2 starts from this file (``SugarRecognizer(encoder_checkpoint=...)``). It holds tensors only, so it
+    loads weights-only from anywhere, with a stable name whatever the epoch count.
+
+    Args:
+        filename (str): Output name. Defaults to ``'encoder.pth'``.
+        source (str): ``'last'`` (the model at the end of training; the default, no selection on the
+            validation split) or ``'best'`` (the ``save_best`` checkpoint of ``CheckpointHook``).
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self, filename: str = 'encoder.pth', source: str = 'last') -> None:
+        if source not in ('last', 'best'):
+            raise ValueError(f'source must be "last" or "best", got {source!r}')
+        self.filename = filename
+        self.source = source
+
+    def after_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items() if k.startswith(('backbone.', 'neck.'))}
+        origin = f'{runner.work_dir} (epoch {runner.epoch})'
+        if self.source == 'best':
+            best = self._best_checkpoint(runner)
+            if best is None:
+                raise RuntimeError('ExportEncoderHook(source="best") needs CheckpointHook(save_best=...)')
+            from mmengine.runner.checkpoint import _load_checkpoint
+            ckpt = _load_checkpoint(best, map_location='cpu', logger='silent')
+            state = {k: v for k, v in ckpt['state_dict'].items() if k.startswith(('backbone.', 'neck.'))}
+            origin = best
+        path = osp.join(runner.work_dir, self.filename)
+        if runner.rank == 0:
+            with atomic_open(path, 'wb') as f:
+                torch.save(dict(state_dict=state, meta=dict(source=origin)), f)
+            runner.logger.info(f'encoder weights ({len(state)} tensors, from {origin}) written to {path}')
+
+    @staticmethod
+    def _best_checkpoint(runner) -> Optional[str]:
+        for hook in runner.hooks:
+            paths = getattr(hook, 'best_ckpt_path_dict', None) or {}
+            best = getattr(hook, 'best_ckpt_path', None) or next(iter(paths.values()), None)
+            if best:
+                return best
+        return None

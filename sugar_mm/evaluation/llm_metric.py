@@ -1,0 +1,63 @@
+"""Metrics of the LLM recognizer: accuracy from generated text and from class scores, parse failures."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmaction.evaluation import mean_class_accuracy, top_k_accuracy
+from mmaction.registry import METRICS
+from mmengine.evaluator import BaseMetric
+
+
+@METRICS.register_module()
+class LLMRecognitionMetric(BaseMetric):
+    """Top-1 from the generated text, top-k and mean class accuracy from ``pred_score``, parse-failure rate.
+
+    Reported keys (prefix ``llm/`` by default): ``top1`` / ``top5`` / ``mean1`` (scores), ``text_top1`` (the
+    class parsed from the generated answer; a failed parse counts as wrong), ``parse_failure_rate`` and
+    ``parse_<path>_rate`` for each parse path seen (exact, normalized, nearest, failed).
+
+    Args:
+        topk (Sequence[int]): k of the score-based top-k accuracies.
+        collect_device (str): As in mmengine.
+        prefix (str): Metric name prefix. Defaults to ``'llm'``.
+    """
+
+    default_prefix = 'llm'
+
+    def __init__(self, topk: Sequence[int] = (1, 5), collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.topk = tuple(topk)
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for ds in data_samples:
+            self.results.append(dict(
+                score=ds['pred_score'].float().cpu().numpy(),
+                label=int(ds['gt_label'].view(-1)[0]),
+                text_label=int(ds.get('pred_text_label', -2)),
+                parse_path=ds.get('parse_path', None)))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        if not results:
+            return {}
+        scores = np.stack([r['score'] for r in results])
+        labels = np.array([r['label'] for r in results])
+        num_classes = scores.shape[1]
+        topk = tuple(k for k in self.topk if k <= num_classes)
+        out: Dict[str, float] = {}
+        for k, acc in zip(topk, top_k_accuracy(scores, labels, topk)):
+            out[f'top{k}'] = float(acc)
+        out['mean1'] = float(mean_class_accuracy(scores, labels))
+        paths = [r['parse_path'] for r in results if r['parse_path'] is not None]
+        if paths:
+            text_labels = np.array([r['text_label'] for r in results if r['parse_path'] is not None])
+            text_gt = np.array([r['label'] for r in results if r['parse_path'] is not None])
+            out['text_top1'] = float((text_labels == text_gt).mean())
+            counts = Counter(paths)
+            out['parse_failure_rate'] = counts.get('failed', 0) / len(paths)
+            for path, n in sorted(counts.items()):
+                if path != 'failed':
+                    out[f'parse_{path}_rate'] = n / len(paths)
+        return out

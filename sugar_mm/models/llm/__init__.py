@@ -1,0 +1,6 @@
+from .build import apply_lora, build_causal_lm
+from .parsing import ParsedAnswer, normalize_name, parse_answer
+from .prompt import PROMPT_TEMPLATES, PromptBuilder
+
+__all__ = ['apply_lora', 'build_causal_lm', 'ParsedAnswer', 'normalize_name', 'parse_answer', 'PROMPT_TEMPLATES',
+           'PromptBuilder']

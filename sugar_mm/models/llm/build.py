@@ -1,0 +1,79 @@
+"""Build a frozen Hugging Face causal LM (pretrained path or tiny config) and wrap it with peft LoRA."""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+from sugar_mm.utils.embedded_models import resolve_model_path
+
+_DTYPES = {'float32': torch.float32, 'fp32': torch.float32, 'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16,
+           'float16': torch.float16, 'fp16': torch.float16}
+
+
+def to_dtype(value) -> Optional[torch.dtype]:
+    if value is None or isinstance(value, torch.dtype):
+        return value
+    if value not in _DTYPES:
+        raise ValueError(f'unknown dtype {value!r}; use one of {sorted(_DTYPES)}')
+    return _DTYPES[value]
+
+
+def build_causal_lm(path: Optional[str] = None,
+                    config: Optional[dict] = None,
+                    tokenizer: Optional[str] = None,
+                    dtype=None,
+                    seed: int = 0,
+                    trust_remote_code: bool = False) -> Tuple[nn.Module, object]:
+    """A causal LM and its tokenizer, weights frozen.
+
+    Args:
+        path (str, optional): Local folder, hub id, or ``'embedded:smollm2-135m-instruct'``.
+        config (dict, optional): ``dict(model_type='llama', hidden_size=..., ...)`` for a randomly initialised
+            model (tests); then ``tokenizer`` says where to load a tokenizer from.
+        tokenizer (str, optional): Tokenizer location (default: ``path``).
+        dtype (str | torch.dtype, optional): Weight dtype (e.g. ``'bfloat16'`` for LLaMA2-7B on GPUs).
+        seed (int): Seed of the random init (``config`` only).
+        trust_remote_code (bool): Off unless a config turns it on.
+    """
+    import transformers
+    if (path is None) == (config is None):
+        raise ValueError('give exactly one of `path` (pretrained LLM) or `config` (tiny random LLM)')
+    tok_src = resolve_model_path(tokenizer if tokenizer is not None else path)
+    if tok_src is None:
+        raise ValueError('a randomly initialised LLM needs `tokenizer=`')
+    tok = transformers.AutoTokenizer.from_pretrained(tok_src, trust_remote_code=trust_remote_code)
+    dtype = to_dtype(dtype)
+    if path is not None:
+        kwargs = dict(trust_remote_code=trust_remote_code)
+        if dtype is not None:
+            kwargs['dtype'] = dtype
+        model = transformers.AutoModelForCausalLM.from_pretrained(resolve_model_path(path), **kwargs)
+    else:
+        cfg = dict(config)
+        model_type = cfg.pop('model_type')
+        cfg.setdefault('vocab_size', len(tok))
+        hf_cfg = transformers.AutoConfig.for_model(model_type, **cfg)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = transformers.AutoModelForCausalLM.from_config(hf_cfg)
+        if dtype is not None:
+            model = model.to(dtype)
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    model.requires_grad_(False)
+    return model, tok
+
+
+def apply_lora(model: nn.Module, r: int = 64, alpha: int = 16, dropout: float = 0.05,
+               target_modules: Sequence[str] = ('q_proj', 'v_proj'), bias: str = 'none') -> nn.Module:
+    """Wrap ``model`` with peft LoRA adapters; only the adapters are trainable."""
+    from peft import LoraConfig, get_peft_model
+    lora_cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules),
+                          bias=bias, task_type='CAUSAL_LM')
+    peft_model = get_peft_model(model, lora_cfg)
+    trainable = [n for n, p in peft_model.named_parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError(f'LoRA matched no module: target_modules={list(target_modules)}')
+    return peft_model
