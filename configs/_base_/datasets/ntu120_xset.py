@@ -1,0 +1,4 @@
+_base_ = ['./ntu120_xsub.py']
+train_dataloader = dict(dataset=dict(split='xset_train'))
+val_dataloader = dict(dataset=dict(split='xset_val'))
+test_dataloader = dict(dataset=dict(split='xset_val'))
