@@ -208,10 +208,26 @@ _TRUST = threading.local()
 _TRUSTED_DIRS: List[str] = []
 
 
+def _history_buffer_getattr(obj, name):
+    """The ``getattr`` a weights-only load may call: only ``getattr(HistoryBuffer, <its public method>)``.
+
+    A ``HistoryBuffer`` pickles its ``_statistics_methods`` (``HistoryBuffer.min``, ...), which pickle protocol 2
+    (``torch.save``'s default) stores as ``getattr(HistoryBuffer, 'min')``; a general ``getattr`` would let a
+    checkpoint reach arbitrary attributes, so any other call is refused.
+    """
+    import pickle
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and isinstance(name, str) and not name.startswith('_') and \
+            inspect.isfunction(vars(HistoryBuffer).get(name)):
+        return vars(HistoryBuffer)[name]
+    raise pickle.UnpicklingError(f'Unsupported global: getattr({getattr(obj, "__name__", type(obj).__name__)}, '
+                                 f'{name!r}) is outside the weights-only allow-list')
+
+
 def _safe_globals() -> list:
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
-    out = [HistoryBuffer, np.ndarray, np.dtype]
+    out = [HistoryBuffer, np.ndarray, np.dtype, (_history_buffer_getattr, 'builtins.getattr')]
     try:  # numpy >= 1.25 / 2.x
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # numpy < 2

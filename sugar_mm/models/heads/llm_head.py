@@ -60,7 +60,11 @@ class LLMHead(BaseModule):
         max_new_tokens (int): Generation length.
         generate_text (bool): Generate ``pred_text`` at test time (scores are always computed).
         score_length_norm (bool): Average instead of sum the candidate token log-probs.
-        score_chunk (int): Max candidate sequences scored at once (memory bound).
+        score_chunk (int): Max (samples x candidate-tree tokens) scored at once (memory bound).
+        share_prompt_prefix (bool): Run the prompt tokens before ``<action>`` (identical for every sample) once
+            per batch and share their key/value cache, instead of once per sample. Exact (same loss and
+            scores); the saving is largest with the ``'sugar_list_first'`` template, whose prefix holds the
+            action list. Training falls back to the unshared path under gradient checkpointing.
         seed (int): Seed of a randomly initialised LLM.
     """
 
@@ -80,7 +84,8 @@ class LLMHead(BaseModule):
                  max_new_tokens: int = 32,
                  generate_text: bool = True,
                  score_length_norm: bool = False,
-                 score_chunk: int = 256,
+                 score_chunk: int = 4096,
+                 share_prompt_prefix: bool = True,
                  topk: Tuple[int, ...] = (1, 5),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -101,6 +106,8 @@ class LLMHead(BaseModule):
         self.generate_text = generate_text
         self.score_length_norm = score_length_norm
         self.score_chunk = score_chunk
+        self.share_prompt_prefix = share_prompt_prefix
+        self.gradient_checkpointing = gradient_checkpointing
         self.autocast_dtype = to_dtype(autocast_dtype)
         self.topk = topk
 
@@ -168,13 +175,54 @@ class LLMHead(BaseModule):
         tokens = self.bridge(self.sequence(feats))
         return tokens.to(self._base().get_input_embeddings().weight.dtype)
 
-    def prompt_embeds(self, action: torch.Tensor, class_names: Sequence[str]) -> torch.Tensor:
-        """``prefix + action + suffix`` embeddings: (N, L_prompt, D)."""
+    def prompt_parts(self, action: torch.Tensor, class_names: Sequence[str]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Shared prefix embeddings ``(1, P, D)`` and per-sample ``action + suffix`` embeddings ``(N, k+S, D)``."""
         tp = self.prompt(class_names)
         N = action.shape[0]
-        prefix = self._embed_ids(tp.prefix_ids, action.device).unsqueeze(0).expand(N, -1, -1)
+        prefix = self._embed_ids(tp.prefix_ids, action.device).unsqueeze(0)
         suffix = self._embed_ids(tp.suffix_ids, action.device).unsqueeze(0).expand(N, -1, -1)
-        return torch.cat([prefix, action, suffix], dim=1)
+        return prefix, torch.cat([action, suffix], dim=1)
+
+    def prompt_embeds(self, action: torch.Tensor, class_names: Sequence[str]) -> torch.Tensor:
+        """``prefix + action + suffix`` embeddings: (N, L_prompt, D)."""
+        prefix, rest = self.prompt_parts(action, class_names)
+        return torch.cat([prefix.expand(rest.shape[0], -1, -1), rest], dim=1)
+
+    def _run(self, embeds: Optional[torch.Tensor] = None, ids: Optional[torch.Tensor] = None,
+             past: Optional[List[Tuple[torch.Tensor, torch.Tensor]]] = None, past_len: int = 0,
+             use_cache: bool = True):
+        """Run the decoder on new tokens after ``past`` key/values; returns hidden states and the key/values.
+
+        ``past`` tensors with batch 1 are broadcast to the batch of the new tokens (shared prompt prefix).
+        """
+        from transformers import DynamicCache
+        x = embeds if embeds is not None else ids
+        N, R = x.shape[:2]
+        kwargs = dict(use_cache=use_cache)
+        if embeds is not None:
+            kwargs['inputs_embeds'] = embeds
+        else:
+            kwargs['input_ids'] = ids
+        cache = None
+        if use_cache:
+            cache = DynamicCache([(k.expand(N, -1, -1, -1), v.expand(N, -1, -1, -1)) for k, v in past]) \
+                if past else DynamicCache()
+            kwargs[self._cache_kw] = cache
+        if past_len:
+            kwargs['position_ids'] = torch.arange(past_len, past_len + R, device=x.device).unsqueeze(0).expand(N, -1)
+        hidden = self._decoder()(**kwargs).last_hidden_state
+        kv = [(layer.keys, layer.values) for layer in cache.layers] if use_cache else None
+        return hidden, kv
+
+    def encode_prompt(self, action: torch.Tensor, class_names: Sequence[str]):
+        """Prompt forward: last hidden state (N, D), the prompt's key/values (batch N) and its length."""
+        prefix, rest = self.prompt_parts(action, class_names)
+        if self.share_prompt_prefix:
+            _, past = self._run(embeds=prefix)
+            hidden, kv = self._run(embeds=rest, past=past, past_len=prefix.shape[1])
+        else:
+            hidden, kv = self._run(embeds=torch.cat([prefix.expand(rest.shape[0], -1, -1), rest], dim=1))
+        return hidden[:, -1], kv, prefix.shape[1] + rest.shape[1]
 
     def answer_text(self, label: int, rng: Optional[random.Random] = None) -> str:
         name = self.class_names[label]
@@ -198,11 +246,17 @@ class LLMHead(BaseModule):
             targets[i, :len(a)] = ans_ids[i, :len(a)]
         with self._autocast(device):
             action = self.action_tokens(feats)
-            prompt = self.prompt_embeds(action, self.class_names)
-            embeds = torch.cat([prompt, self._base().get_input_embeddings()(ans_ids)], dim=1)
+            prefix, rest = self.prompt_parts(action, self.class_names)
+            rest = torch.cat([rest, self._base().get_input_embeddings()(ans_ids)], dim=1)
             # answers are right-padded after an identical-length prompt: the causal mask alone is correct
-            hidden = self._decoder()(inputs_embeds=embeds, use_cache=False).last_hidden_state
-            L = prompt.shape[1]
+            if self.share_prompt_prefix and not (self.gradient_checkpointing and self.training):
+                _, past = self._run(embeds=prefix)
+                hidden, _ = self._run(embeds=rest, past=past, past_len=prefix.shape[1], use_cache=True)
+                L = rest.shape[1] - A
+            else:
+                hidden, _ = self._run(embeds=torch.cat([prefix.expand(len(labels), -1, -1), rest], dim=1),
+                                      use_cache=False)
+                L = hidden.shape[1] - A
             h = hidden[:, L - 1:L - 1 + A]  # positions that predict the answer tokens
             logits = self._lm_head()(h).float()
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
@@ -213,70 +267,130 @@ class LLMHead(BaseModule):
         return dict(loss_lm=loss, answer_token_acc=tok_acc, first_token_acc=first_acc)
 
     # ----------------------------------------------------------------------------------------- prediction
-    @torch.no_grad()
-    def score_classes(self, action: torch.Tensor, class_names: Sequence[str]) -> torch.Tensor:
-        """Log-likelihood of ``"{class}."`` for every class: (N, K), one prompt forward per sample.
+    def _candidate_tree(self, class_names: Sequence[str]) -> dict:
+        """The candidates ``"{class}."`` as a token trie, cached per class list.
 
-        The prompt's key/value cache is computed once and shared (repeated along the batch) by all candidates.
+        Returns a dict with ``first`` (K,) first tokens, ``node_tokens`` (T,) the token fed at each trie node,
+        ``node_depth`` (T,), ``ancestors`` (T, T) bool (node i sees node j), and for every candidate the
+        (node, next token) pairs whose log-probs it sums: ``pair_node``, ``pair_token``, ``pair_cand``.
+        """
+        key = tuple(class_names)
+        cache = self.__dict__.setdefault('_tree_cache', {})
+        if key in cache:
+            return cache[key]
+        cands = [self.prompt.candidate_ids(n) for n in class_names]
+        nodes: Dict[tuple, int] = {}
+        parents: List[int] = []
+        tokens: List[int] = []
+        pair_node, pair_token, pair_cand = [], [], []
+        for j, c in enumerate(cands):
+            for t in range(1, len(c)):
+                prefix = tuple(c[:t])
+                if prefix not in nodes:
+                    nodes[prefix] = len(tokens)
+                    parents.append(nodes.get(prefix[:-1], -1))
+                    tokens.append(prefix[-1])
+                pair_node.append(nodes[prefix])
+                pair_token.append(c[t])
+                pair_cand.append(j)
+        T = len(tokens)
+        ancestors = torch.zeros(T, T, dtype=torch.bool)
+        depth = torch.zeros(T, dtype=torch.long)
+        for i in range(T):
+            j, d = i, 0
+            while j >= 0:
+                ancestors[i, j] = True
+                j = parents[j]
+                d += 1
+            depth[i] = d - 1
+        tree = dict(first=torch.tensor([c[0] for c in cands]), node_tokens=torch.tensor(tokens, dtype=torch.long),
+                    node_depth=depth, ancestors=ancestors, pair_node=torch.tensor(pair_node, dtype=torch.long),
+                    pair_token=torch.tensor(pair_token, dtype=torch.long),
+                    pair_cand=torch.tensor(pair_cand, dtype=torch.long),
+                    lengths=torch.tensor([len(c) for c in cands], dtype=torch.float))
+        cache[key] = tree
+        return tree
+
+    @torch.no_grad()
+    def score_classes(self, action: torch.Tensor, class_names: Sequence[str], prompt_state=None) -> torch.Tensor:
+        """Log-likelihood of ``"{class}."`` for every class: (N, K), from one prompt forward per sample.
+
+        The prompt's key/value cache is computed once (``prompt_state`` from :meth:`encode_prompt` can be passed
+        in) and shared by all candidates, which are packed into one token tree per sample: every distinct
+        candidate prefix is fed once, attending to the prompt cache and to its own ancestors only (a tree
+        attention mask), so shared prefixes ("draw x" / "draw tick") cost one token, not one per class.
         """
         device = action.device
-        prompt = self.prompt_embeds(action, class_names)
-        N, Lp = prompt.shape[:2]
-        out = self._decoder()(inputs_embeds=prompt, use_cache=True)
-        cache = getattr(out, self._cache_kw if self._cache_kw == 'cache' else 'past_key_values')
-        first_logp = F.log_softmax(self._lm_head()(out.last_hidden_state[:, -1]).float(), dim=-1)  # (N, V)
-        kv = [(layer.keys, layer.values) for layer in cache.layers]
-
-        cands = [self.prompt.candidate_ids(n) for n in class_names]
-        K = len(cands)
-        Lc = max(len(c) for c in cands)
-        cand_ids = torch.full((K, Lc), self.tokenizer.pad_token_id, dtype=torch.long, device=device)
-        cand_mask = torch.zeros(K, Lc, dtype=torch.bool, device=device)
-        for j, c in enumerate(cands):
-            cand_ids[j, :len(c)] = torch.tensor(c, device=device)
-            cand_mask[j, :len(c)] = True
-        scores = first_logp[:, cand_ids[:, 0]]  # (N, K): first token given the prompt
-        if Lc > 1:
-            from transformers import DynamicCache
-            per_chunk = max(1, self.score_chunk // K)
-            rest = torch.zeros(N, K, device=device)
-            positions = torch.arange(Lp, Lp + Lc - 1, device=device).unsqueeze(0)
+        h_last, kv, Lp = prompt_state if prompt_state is not None else self.encode_prompt(action, class_names)
+        N = h_last.shape[0]
+        tree = {k: v.to(device) for k, v in self._candidate_tree(class_names).items()}
+        first_logp = F.log_softmax(self._lm_head()(h_last).float(), dim=-1)  # (N, V)
+        scores = first_logp[:, tree['first']]  # (N, K): first token given the prompt
+        T = tree['node_tokens'].numel()
+        if T:
+            K = scores.shape[1]
+            dtype = kv[0][0].dtype
+            mask = torch.zeros(T, Lp + T, dtype=dtype, device=device)
+            mask[:, Lp:].masked_fill_(~tree['ancestors'], torch.finfo(dtype).min)
+            positions = (Lp + tree['node_depth']).unsqueeze(0)
+            per_chunk = max(1, self.score_chunk // T)
             for s in range(0, N, per_chunk):
-                idx = torch.arange(s, min(N, s + per_chunk), device=device)
-                n = idx.numel()
-                chunk_cache = DynamicCache([(k[idx].repeat_interleave(K, 0), v[idx].repeat_interleave(K, 0))
-                                            for k, v in kv])
-                inp = cand_ids[:, :-1].repeat(n, 1)  # (n*K, Lc-1): feed tokens 0..Lc-2, predict 1..Lc-1
-                h = self._decoder()(input_ids=inp, position_ids=positions.expand(n * K, -1), use_cache=True,
-                                    **{self._cache_kw: chunk_cache}).last_hidden_state
-                logp = F.log_softmax(self._lm_head()(h).float(), dim=-1)  # (n*K, Lc-1, V)
-                tgt = cand_ids[:, 1:].repeat(n, 1)
-                tok_lp = logp.gather(-1, tgt.unsqueeze(-1)).squeeze(-1) * cand_mask[:, 1:].repeat(n, 1)
-                rest[idx] = tok_lp.sum(-1).view(n, K)
-            scores = scores + rest
+                idx = slice(s, min(N, s + per_chunk))
+                n = idx.stop - idx.start
+                past = [(k[idx], v[idx]) for k, v in kv]
+                h = self._run_tree(tree['node_tokens'].expand(n, -1), past, positions.expand(n, -1),
+                                   mask.expand(n, 1, -1, -1))
+                logp = F.log_softmax(self._lm_head()(h).float(), dim=-1)  # (n, T, V)
+                pair_lp = logp[:, tree['pair_node'], tree['pair_token']]  # (n, P)
+                scores[idx] = scores[idx] + torch.zeros(n, K, device=device).index_add_(1, tree['pair_cand'], pair_lp)
         if self.score_length_norm:
-            scores = scores / cand_mask.sum(1).float()[None]
+            scores = scores / tree['lengths'][None]
         return scores
 
+    def _run_tree(self, ids, past, positions, mask) -> torch.Tensor:
+        from transformers import DynamicCache
+        kwargs = {self._cache_kw: DynamicCache([(k, v) for k, v in past]), 'use_cache': True}
+        return self._decoder()(input_ids=ids, position_ids=positions, attention_mask=mask, **kwargs).last_hidden_state
+
     @torch.no_grad()
-    def generate(self, action: torch.Tensor, class_names: Sequence[str]) -> List[str]:
-        """Greedy answers for a batch of action tokens."""
-        prompt = self.prompt_embeds(action, class_names)
-        mask = torch.ones(prompt.shape[:2], dtype=torch.long, device=prompt.device)
-        out = self.llm.generate(inputs_embeds=prompt, attention_mask=mask, max_new_tokens=self.max_new_tokens,
-                                do_sample=False, num_beams=1, pad_token_id=self.tokenizer.pad_token_id,
-                                eos_token_id=self.prompt.eos_token_id)
-        return self.tokenizer.batch_decode(out, skip_special_tokens=True)
+    def generate(self, action: torch.Tensor, class_names: Sequence[str], prompt_state=None) -> List[str]:
+        """Greedy answers, decoded with the prompt's key/value cache (reused from scoring when given)."""
+        h_last, kv, Lp = prompt_state if prompt_state is not None else self.encode_prompt(action, class_names)
+        N = h_last.shape[0]
+        eos = self.prompt.eos_token_id
+        tokens = torch.full((N, self.max_new_tokens), self.tokenizer.pad_token_id, dtype=torch.long,
+                            device=h_last.device)
+        done = torch.zeros(N, dtype=torch.bool, device=h_last.device)
+        logits = self._lm_head()(h_last)
+        for t in range(self.max_new_tokens):
+            nxt = logits.argmax(-1).masked_fill(done, eos)
+            tokens[:, t] = nxt
+            done |= nxt == eos
+            if bool(done.all()) or t == self.max_new_tokens - 1:
+                break
+            h, kv = self._run(ids=nxt[:, None], past=kv, past_len=Lp + t)
+            logits = self._lm_head()(h[:, -1])
+        texts = []
+        for row in tokens.tolist():
+            if eos in row:
+                row = row[:row.index(eos)]
+            texts.append(self.tokenizer.decode(row, skip_special_tokens=True).strip())
+        return texts
 
     def predict(self, feats: torch.Tensor, data_samples: SampleList, **kwargs) -> SampleList:
         n = len(data_samples)
         num_clips = feats.shape[0] // n
         device = feats.device
-        with self._autocast(device):
+        with self._autocast(device), torch.no_grad():
             action = self.action_tokens(feats)  # (n*clips, k, D)
-            logliks = self.score_classes(action, self.class_names).view(n, num_clips, -1)
-            texts = self.generate(action.view(n, num_clips, *action.shape[1:])[:, 0], self.class_names) \
-                if self.generate_text else [''] * n
+            state = self.encode_prompt(action, self.class_names)
+            logliks = self.score_classes(action, self.class_names, state).view(n, num_clips, -1)
+            texts = [''] * n
+            if self.generate_text:  # from the first clip of each sample, reusing its prompt cache
+                first = torch.arange(0, n * num_clips, num_clips, device=device)
+                h_last, kv, Lp = state
+                texts = self.generate(action[first], self.class_names,
+                                      (h_last[first], [(k[first], v[first]) for k, v in kv], Lp))
         probs = logliks.float().softmax(-1).mean(1)  # average class probabilities over clips
         for ds, p, text in zip(data_samples, probs, texts):
             ds.set_pred_score(p)

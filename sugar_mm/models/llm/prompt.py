@@ -24,6 +24,11 @@ PROMPT_TEMPLATES: Dict[str, str] = {
     # the paper's instruction
     'sugar': ('Given a sequence of action tokens \n<action>, please choose the most compatible action from: '
               '[action list], and describe the action.'),
+    # the same instruction with the action list first: everything before <action> is then identical for every
+    # sample, so its key/value cache is computed once per batch (LLMHead(share_prompt_prefix=True)); used by
+    # the CPU configs to cut the LLM's per-sample tokens
+    'sugar_list_first': ('Choose the most compatible action from: [action list]. Given a sequence of action '
+                         'tokens \n<action>, name the action and describe it.'),
     # the paper's top-5 variant
     'sugar_top5': ('Given a sequence of action tokens <action>, please choose the top five most compatible '
                    'action from [action list].'),

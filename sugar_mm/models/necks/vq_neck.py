@@ -151,7 +151,12 @@ class _VQNeckBase(BaseModule):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Discrete codes: (N, M, C, T, V) -> (N, M, T, V) (or (N, M, T, V, num_quantizers))."""
         z, (N, M, C, T, V) = self._flatten(x)
-        _, idx, _ = self._quantize(z)
+        was_training = self.training
+        self.eval()  # a read-only look-up: no data-dependent init, EMA update or dead-code restart
+        try:
+            _, idx, _ = self._quantize(z)
+        finally:
+            self.train(was_training)
         return idx.reshape(N, M, T, V, *idx.shape[1:])
 
 

@@ -1,0 +1,114 @@
+"""The main job: SUGAR end to end on MSR Action3D with the embedded small models, on CPU.
+
+    python tools/main_job.py [--raw ../shared/data/msr_action3d] [--work-root work_dirs]
+
+Runs, with each stage's progress shown by the tools themselves:
+
+1. data preparation  ``tools/data/msr_action3d.py RAW data/msr_action3d/msr_action3d.pkl``
+2. stage 1           ``tools/train.py configs/sugar/stage1_ctrgcn_msr3d_xsub.py``   (-> encoder.pth)
+3. stage 2           ``tools/train.py configs/sugar/sugar_msr3d_xsub.py``
+4. test              ``tools/test.py configs/sugar/sugar_msr3d_xsub.py CKPT --dump results.pkl``
+
+and ends by printing top-1/top-5 and a few generated answers next to the ground truth. Every stage is the
+same command a user would type; this script only chains them and summarises. Finished stages are skipped on a
+rerun (``--force`` redoes everything).
+"""
+import argparse
+import os
+import os.path as osp
+import pickle
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+STAGE1 = 'configs/sugar/stage1_ctrgcn_msr3d_xsub.py'
+STAGE2 = 'configs/sugar/sugar_msr3d_xsub.py'
+ANN = 'data/msr_action3d/msr_action3d.pkl'
+
+
+def run(cmd, title):
+    print(f'\n=== {title}\n$ {" ".join(cmd)}', flush=True)
+    start = time.time()
+    subprocess.run(cmd, cwd=REPO, check=True)
+    took = time.time() - start
+    print(f'=== {title}: done in {took / 60:.1f} min', flush=True)
+    return took
+
+
+def last_checkpoint(work_dir):
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker) as f:
+        path = f.read().strip()
+    return path if osp.isfile(path) else None
+
+
+def summarize(dump_file, class_names, n_examples=6):
+    with open(dump_file, 'rb') as f:
+        results = pickle.load(f)
+    import numpy as np
+    scores = np.stack([np.asarray(r['pred_score']) for r in results])
+    labels = np.array([int(np.asarray(r['gt_label']).reshape(-1)[0]) for r in results])
+    order = np.argsort(-scores, axis=1)
+    top1 = float((order[:, 0] == labels).mean())
+    top5 = float((order[:, :5] == labels[:, None]).any(1).mean())
+    text_ok = [r.get('pred_text_label', -1) == int(np.asarray(r['gt_label']).reshape(-1)[0]) for r in results]
+    print('\n' + '=' * 78)
+    print(f'SUGAR on MSR Action3D X-Sub ({len(results)} test sequences)')
+    print(f'  top-1 (class scores) {100 * top1:.1f}%   top-5 {100 * top5:.1f}%   '
+          f'top-1 (generated text) {100 * float(np.mean(text_ok)):.1f}%')
+    print('  generated answers:')
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(results), size=min(n_examples, len(results)), replace=False):
+        r = results[i]
+        gt = class_names[labels[i]]
+        mark = 'ok ' if text_ok[i] else 'ERR'
+        print(f'  [{mark}] {r.get("frame_dir", i)}  truth: {gt:<20s} answer: {r.get("pred_text", "")}')
+    print('=' * 78)
+    return top1, top5
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--raw', default=osp.join(osp.dirname(REPO), 'shared', 'data', 'msr_action3d'),
+                        help='raw MSR Action3D folder (with real_world_coordinates/)')
+    parser.add_argument('--work-root', default='work_dirs')
+    parser.add_argument('--force', action='store_true', help='redo finished stages')
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    py = sys.executable
+    timings = {}
+    total = time.time()
+
+    if args.force or not osp.isfile(osp.join(REPO, ANN)):
+        if not osp.isdir(args.raw):
+            sys.exit(f'raw MSR Action3D not found at {args.raw}; pass --raw (see README, "Data")')
+        timings['data'] = run([py, 'tools/data/msr_action3d.py', args.raw, ANN, '--force'], '1/4 data preparation')
+
+    wd1 = osp.join(args.work_root, 'stage1_ctrgcn_msr3d_xsub')
+    if args.force or not osp.isfile(osp.join(REPO, wd1, 'encoder.pth')):
+        timings['stage1'] = run([py, 'tools/train.py', STAGE1, '--work-dir', wd1, '--seed', str(args.seed)],
+                                '2/4 stage 1: knowledge-supervised CTR-GCN')
+
+    wd2 = osp.join(args.work_root, 'sugar_msr3d_xsub')
+    ckpt = last_checkpoint(osp.join(REPO, wd2))
+    if args.force or ckpt is None:
+        timings['stage2'] = run([py, 'tools/train.py', STAGE2, '--work-dir', wd2, '--seed', str(args.seed),
+                                 '--cfg-options', f'model.encoder_checkpoint={wd1}/encoder.pth'],
+                                '3/4 stage 2: TQP + SmolLM2-135M-Instruct with LoRA')
+        ckpt = last_checkpoint(osp.join(REPO, wd2))
+    dump = osp.join(wd2, 'test_results.pkl')
+    timings['test'] = run([py, 'tools/test.py', STAGE2, ckpt, '--work-dir', wd2, '--dump', dump, '--cfg-options',
+                           f'model.encoder_checkpoint={wd1}/encoder.pth'], '4/4 test')
+
+    sys.path.insert(0, REPO)
+    from sugar_mm.datasets.label_maps import load_label_map
+    summarize(osp.join(REPO, dump), load_label_map('msr_action3d'))
+    print('time per stage: ' + ', '.join(f'{k} {v / 60:.1f} min' for k, v in timings.items()) +
+          f'; total {(time.time() - total) / 60:.1f} min')
+
+
+if __name__ == '__main__':
+    main()
