@@ -32,7 +32,8 @@ the upstream bug, *detects* it (never assumes it from a version number) and is a
    knows that argument.
 6. Known warning noise is silenced precisely (by message and module, never a blanket filter): mmcv-lite's
    "Fail to import MultiScaleDeformableAttention" warning, setuptools' ``pkg_resources`` deprecation warning
-   raised by mmengine, and torch's ``torch.jit`` deprecation warnings triggered by mmengine/mmaction imports.
+   raised by mmengine, torch's ``torch.jit`` deprecation warnings triggered by mmengine/mmaction imports, and
+   transformers' deprecation of ``is_gradient_checkpointing``, which peft 0.21 still reads.
 """
 from __future__ import annotations
 
@@ -66,12 +67,28 @@ def applied_fixes() -> List[str]:
 # ----------------------------------------------------------------------------------------------------------
 # 6. warning noise (installed first so that the imports below stay quiet)
 # ----------------------------------------------------------------------------------------------------------
+#: (message regex, category, module regex or '') of each known, harmless warning.
+KNOWN_WARNINGS = (
+    # mmcv-lite has no compiled ops; skeleton models do not use MultiScaleDeformableAttention
+    (r'Fail to import ``MultiScaleDeformableAttention``', UserWarning, r'mmcv\.cnn\.bricks\.transformer'),
+    # setuptools' pkg_resources, imported by mmengine for `mmaction::` base configs
+    (r'pkg_resources is deprecated as an API', UserWarning, ''),
+    # torch.jit deprecations triggered by mmengine/mmaction imports
+    (r'`torch\.jit\.\w+` is deprecated', DeprecationWarning, ''),
+    # peft 0.21 still calls transformers' renamed `is_gradient_checkpointing` property
+    (r'`is_gradient_checkpointing` is deprecated', FutureWarning, r'transformers\.modeling_utils'),
+)
+
+
 def _silence_known_warnings() -> None:
-    warnings.filterwarnings('ignore', message=r'Fail to import ``MultiScaleDeformableAttention``',
-                            category=UserWarning, module=r'mmcv\.cnn\.bricks\.transformer')
-    warnings.filterwarnings('ignore', message=r'pkg_resources is deprecated as an API', category=UserWarning)
-    warnings.filterwarnings('ignore', message=r'`torch\.jit\.\w+` is deprecated', category=DeprecationWarning)
+    for message, category, module in KNOWN_WARNINGS:
+        warnings.filterwarnings('ignore', message=message, category=category, module=module)
     _APPLIED.append('known-warnings')
+
+
+def pytest_filterwarnings() -> List[str]:
+    """:data:`KNOWN_WARNINGS` as pytest ``filterwarnings`` lines (pytest resets filters around each test)."""
+    return [f'ignore:{m}:{c.__name__}:{mod}' if mod else f'ignore:{m}:{c.__name__}' for m, c, mod in KNOWN_WARNINGS]
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -14,6 +14,15 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 sys.path.insert(0, REPO)
 
 import sugar_mm  # noqa: E402,F401  (compat fixes + registration, as every config does)
+from mmengine.registry import init_default_scope  # noqa: E402
+
+init_default_scope('mmaction')  # as a config's default_scope does
+
+
+def pytest_configure(config):
+    # the same precise filters as sugar_mm.compat (pytest resets warning filters around every test)
+    for line in sugar_mm.compat.pytest_filterwarnings():
+        config.addinivalue_line('filterwarnings', line)
 
 MSR_RAW = osp.join(osp.dirname(REPO), 'shared', 'data', 'msr_action3d')
 

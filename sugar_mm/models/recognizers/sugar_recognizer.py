@@ -69,7 +69,7 @@ class SugarRecognizer(BaseRecognizer):
                                  f'{backbone["type"]} has none (set keep_temporal_resolution=False)')
             backbone['down_stages'] = []
         if data_preprocessor is None:
-            data_preprocessor = dict(type='ActionDataPreprocessor')
+            data_preprocessor = dict(type='mmaction.ActionDataPreprocessor')
         super().__init__(backbone=backbone, cls_head=cls_head, neck=neck, train_cfg=train_cfg,
                          test_cfg=test_cfg, data_preprocessor=data_preprocessor)
         if init_cfg is not None:

@@ -1,0 +1,174 @@
+"""LLMHead with a tiny Llama (LlamaConfig, random weights, SmolLM2's tokenizer) + LoRA: nothing downloaded."""
+import io
+import random
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+from tests.conftest import tiny_llm_cfg
+
+
+def build_head(**kw):
+    torch.manual_seed(0)
+    cfg = dict(type='LLMHead', in_channels=16, llm=tiny_llm_cfg(), class_names='msr_action3d',
+               knowledge='msr_action3d', bridge=dict(type='tqp', num_queries=4, width=32, depth=1, num_heads=4),
+               lora=dict(r=4, alpha=8, dropout=0.0), token_layout='time', max_new_tokens=12)
+    cfg.update(kw)
+    return MODELS.build(cfg)
+
+
+def samples(labels):
+    return [ActionDataSample().set_gt_label(torch.tensor([y])) for y in labels]
+
+
+@pytest.fixture(scope='module')
+def head():
+    return build_head()
+
+
+def test_only_bridge_and_lora_are_trainable(head):
+    trainable = [n for n, p in head.named_parameters() if p.requires_grad]
+    assert trainable and all(n.startswith('bridge.') or 'lora_' in n for n in trainable)
+    assert any('lora_' in n for n in trainable) and any(n.startswith('bridge.') for n in trainable)
+    frozen = [n for n, p in head.named_parameters() if not p.requires_grad]
+    assert all(n.startswith('llm.') and 'lora_' not in n for n in frozen)
+
+
+def test_loss_is_on_answer_tokens_only_and_gets_gradients_where_expected():
+    head = build_head()
+    feats = torch.randn(2, 1, 16, 6, 20)
+    random.seed(0)
+    out = head.loss(feats, samples([0, 7]))
+    assert set(out) == {'loss_lm', 'answer_token_acc', 'first_token_acc'}
+    out['loss_lm'].backward()
+    assert head.bridge.out_proj.weight.grad is not None
+    lora_grads = [p.grad for n, p in head.named_parameters() if 'lora_B' in n]
+    assert lora_grads and all(g is not None and g.abs().sum() > 0 for g in lora_grads)
+    assert all(p.grad is None for n, p in head.named_parameters() if not p.requires_grad)
+    # reference: full sequence forward, cross-entropy over the answer tokens only (prompt/action/pad ignored)
+    random.seed(0)
+    answers = [head.prompt.answer_ids(head.answer_text(y)) for y in (0, 7)]
+    with torch.no_grad():
+        prompt = head.prompt_embeds(head.action_tokens(feats), head.class_names)
+        total, count = 0.0, 0
+        for i, a in enumerate(answers):
+            emb = torch.cat([prompt[i], head._embed_ids(a, 'cpu')])[None]
+            logits = head._lm_head()(head._decoder()(inputs_embeds=emb).last_hidden_state)[0]
+            L = prompt.shape[1]
+            total += F.cross_entropy(logits[L - 1:L - 1 + len(a)], torch.tensor(a), reduction='sum')
+            count += len(a)
+    assert abs(out['loss_lm'].item() - float(total / count)) < 1e-4
+
+
+def test_loss_falls_on_a_fixed_batch():
+    head = build_head()
+    feats = torch.randn(3, 1, 16, 6, 20)
+    ds = samples([0, 5, 19])
+    opt = torch.optim.AdamW([p for p in head.parameters() if p.requires_grad], lr=3e-2)
+    losses = []
+    for _ in range(25):
+        random.seed(1)  # same brief sampled each step
+        loss = head.loss(feats, ds)['loss_lm']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    # a 2-layer random LLM with a 49k vocabulary moves slowly, but steadily
+    assert losses[-1] < losses[0] - 0.1, losses
+    assert sum(b < a for a, b in zip(losses, losses[1:])) >= 20, losses
+
+
+@pytest.mark.parametrize('template', ['sugar', 'sugar_list_first'])
+def test_shared_prefix_is_exact(template):
+    a = build_head(prompt=dict(template=template))
+    b = build_head(prompt=dict(template=template), share_prompt_prefix=False)
+    b.load_state_dict(a.state_dict())
+    feats = torch.randn(2, 1, 16, 6, 20)
+    random.seed(3)
+    la = a.loss(feats, samples([1, 2]))['loss_lm']
+    random.seed(3)
+    lb = b.loss(feats, samples([1, 2]))['loss_lm']
+    assert torch.allclose(la, lb, atol=1e-5)
+    with torch.no_grad():
+        act = a.action_tokens(feats)
+        assert torch.allclose(a.score_classes(act, a.class_names), b.score_classes(act, b.class_names), atol=1e-4)
+
+
+def test_tree_scores_equal_full_forward_loglik(head):
+    head.eval()
+    feats = torch.randn(2, 1, 16, 6, 20)
+    with torch.no_grad():
+        act = head.action_tokens(feats)
+        scores = head.score_classes(act, head.class_names)
+        prompt = head.prompt_embeds(act, head.class_names)
+        L = prompt.shape[1]
+        for j in (0, 6, 7, 8, 19):  # includes the shared "draw ..." prefixes
+            ids = head.prompt.candidate_ids(head.class_names[j])
+            full = torch.cat([prompt, head._embed_ids(ids, 'cpu')[None].expand(2, -1, -1)], 1)
+            lp = torch.log_softmax(head._lm_head()(head._decoder()(inputs_embeds=full).last_hidden_state), -1)
+            ref = sum(lp[:, L - 1 + t, ids[t]] for t in range(len(ids)))
+            assert torch.allclose(scores[:, j], ref, atol=1e-4)
+    tree = head._candidate_tree(head.class_names)
+    assert tree['node_tokens'].numel() < int(tree['lengths'].sum()) - len(head.class_names)  # prefixes shared
+
+
+def test_cached_greedy_decoding_matches_hf_generate(head):
+    head.eval()
+    feats = torch.randn(2, 1, 16, 6, 20)
+    with torch.no_grad():
+        act = head.action_tokens(feats)
+        ours = head.generate(act, head.class_names)
+        prompt = head.prompt_embeds(act, head.class_names)
+        out = head.llm.generate(inputs_embeds=prompt, attention_mask=torch.ones(prompt.shape[:2], dtype=torch.long),
+                                max_new_tokens=12, do_sample=False, pad_token_id=head.tokenizer.pad_token_id,
+                                eos_token_id=head.prompt.eos_token_id)
+    assert ours == [t.strip() for t in head.tokenizer.batch_decode(out, skip_special_tokens=True)]
+    assert all(isinstance(t, str) and t for t in ours)
+
+
+def test_predict_fills_scores_text_and_parse(head):
+    head.eval()
+    ds = head.predict(torch.randn(4, 1, 16, 6, 20), samples([3, 4]))  # 2 samples x 2 clips
+    for d in ds:
+        assert d.pred_score.shape == (20, ) and abs(float(d.pred_score.sum()) - 1) < 1e-4
+        assert int(d.pred_label) == int(d.pred_score.argmax())
+        assert isinstance(d.pred_text, str)
+        assert d.parse_path in ('exact', 'normalized', 'nearest', 'failed')
+        assert (d.pred_text_label == -1) == (d.parse_path == 'failed')
+
+
+def test_zero_shot_class_list_and_unknown_names():
+    head = build_head(class_names=['draw circle', 'side kick', 'juggling fire'], allow_unknown_classes=True)
+    head.eval()
+    ds = head.predict(torch.randn(1, 1, 16, 6, 20), samples([0]))
+    assert ds[0].pred_score.shape == (3, )
+    with pytest.raises(KeyError, match='missing from knowledge'):
+        build_head(class_names=['draw circle', 'juggling fire'])
+    with pytest.raises(ValueError, match='non-empty'):
+        build_head(class_names=[])
+
+
+def test_checkpoint_holds_only_trained_weights(head):
+    from mmaction.registry import MODELS as M
+    model = M.build(dict(type='SugarRecognizer', keep_temporal_resolution=True, freeze_encoder=True,
+                         backbone=dict(type='CTRGCN', graph_cfg=dict(layout='kinect_v1', mode='spatial'),
+                                       num_person=1, base_channels=8, num_stages=2, inflate_stages=[],
+                                       down_stages=[]),
+                         cls_head=dict(type='LLMHead', in_channels=8, llm=tiny_llm_cfg(), class_names='msr_action3d',
+                                       knowledge='msr_action3d', bridge=dict(type='tqp', num_queries=4, width=32,
+                                                                             depth=1, num_heads=4),
+                                       lora=dict(r=4, alpha=8, dropout=0.0), token_layout='time')))
+    state = model.state_dict()
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert set(state) == trainable  # no frozen LLM, no frozen encoder
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    n_total = sum(p.numel() for p in model.parameters())
+    assert n_trainable < n_total / 10
+    assert buf.tell() < 4 * n_trainable + 200_000  # float32 trainable tensors + pickle overhead, nothing else
+    # and the model loads it back (frozen parts come from their own sources)
+    model.load_state_dict(state)
