@@ -1,3 +1,3 @@
-from .llm_metric import LLMRecognitionMetric
+from .llm_metric import LLMRecognitionMetric, mean_class_recall
 
-__all__ = ['LLMRecognitionMetric']
+__all__ = ["LLMRecognitionMetric", "mean_class_recall"]

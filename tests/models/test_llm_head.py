@@ -75,7 +75,7 @@ def test_loss_falls_on_a_fixed_batch():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     # a 2-layer random LLM with a 49k vocabulary moves slowly, but steadily
     assert losses[-1] < losses[0] - 0.1, losses
     assert sum(b < a for a, b in zip(losses, losses[1:])) >= 20, losses
