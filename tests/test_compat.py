@@ -126,7 +126,7 @@ def _tiny_runner(work_dir, name, **kwargs):
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=True, max_epochs=kwargs.pop('max_epochs', 1)),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1), logger=None),
-        default_scope='mmengine',
+        default_scope='mmaction',  # as sugar_mm's configs (mmengine's components resolve through it)
         log_level='ERROR',
         **kwargs)
 
@@ -430,7 +430,7 @@ def test_fix6_filters_are_precise(monkeypatch):
         # exactly sugar_mm's filters (pytest swaps the filter list around collection), then show everything
         warnings.resetwarnings()
         compat._silence_known_warnings()
-        assert len(warnings.filters) == 3
+        assert len(warnings.filters) == len(compat.KNOWN_WARNINGS) == 4
         warnings.simplefilter('always', append=True)
         warnings.warn_explicit(msg, UserWarning, tr.__file__, 33, module='mmcv.cnn.bricks.transformer',
                                registry={})
@@ -446,7 +446,11 @@ def test_fix6_filters_are_precise(monkeypatch):
                                registry={})
         warnings.warn_explicit('pkg_resources is deprecated as an API.', DeprecationWarning, 'z.py', 2,
                                module='m', registry={})
+        gc_msg = '`is_gradient_checkpointing` is deprecated, use `supports_gradient_checkpointing`'
+        warnings.warn_explicit(gc_msg, FutureWarning, 'mu.py', 1, module='transformers.modeling_utils', registry={})
+        warnings.warn_explicit(gc_msg, FutureWarning, 'o.py', 1, module='other', registry={})
     shown = [(w.category.__name__, str(w.message)[:20], w.filename) for w in caught]
     assert shown == [('UserWarning', msg[:20], 'x.py'), ('UserWarning', 'something else', tr.__file__),
                      ('UserWarning', '`torch.jit.script` i', 'y.py'),
-                     ('DeprecationWarning', 'pkg_resources is dep', 'z.py')]
+                     ('DeprecationWarning', 'pkg_resources is dep', 'z.py'),
+                     ('FutureWarning', gc_msg[:20], 'o.py')]

@@ -89,9 +89,11 @@ LAYOUTS: Dict[str, SkeletonLayout] = {}
 
 def register_layout(layout: SkeletonLayout, *aliases: str) -> SkeletonLayout:
     """Register ``layout`` under its name and ``aliases``; mmaction's own names cannot be overridden."""
-    for name in (layout.name, ) + aliases:
+    names = (layout.name, ) + aliases
+    for name in names:  # check every name first: a refused alias leaves nothing registered
         if name in _MMACTION_BUILTIN:
             raise ValueError(f'{name!r} is one of mmaction\'s built-in layouts')
+    for name in names:
         LAYOUTS[name] = layout
     return layout
 

@@ -45,6 +45,9 @@ class ExportEncoderHook(Hook):
             ckpt = _load_checkpoint(best, map_location='cpu', logger='silent')
             state = {k: v for k, v in ckpt['state_dict'].items() if k.startswith(('backbone.', 'neck.'))}
             origin = best
+        if not state:
+            raise RuntimeError('ExportEncoderHook found no backbone./neck. weights to export (a frozen encoder is '
+                               'left out of state_dict: export from the stage that trains it)')
         path = osp.join(runner.work_dir, self.filename)
         if runner.rank == 0:
             with atomic_open(path, 'wb') as f:

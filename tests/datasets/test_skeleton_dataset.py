@@ -261,9 +261,11 @@ def test_msr_val_and_test_pipelines_on_real_data(msr_cfg, msr_pkl):
 def test_msr_prenormalize_axes_are_kinect_v1(msr_cfg, msr_pkl):
     """The config's PreNormalize3D joints put the shoulders (right -> left) on +x and the spine up (+z)."""
     from mmaction.registry import TRANSFORMS
+    from mmengine.registry import DefaultScope
     with open(msr_pkl, 'rb') as f:
         anno = pickle.load(f)['annotations'][0]
-    t = TRANSFORMS.build(msr_cfg.msr_train_pipeline[0])
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        t = TRANSFORMS.build(msr_cfg.msr_train_pipeline[0])
     out = t(dict(anno, keypoint=anno['keypoint'].copy()))
     kp = out['keypoint'][0, 0]
     shoulders = kp[1] - kp[0]

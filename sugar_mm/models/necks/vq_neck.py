@@ -219,8 +219,8 @@ class ResidualVQNeck(_VQNeckBase):
         total = torch.zeros_like(z)
         indices, losses, usages, perps = [], [], [], []
         for q_layer in self.quantizers:
-            _, idx, aux = q_layer(residual)  # its commitment/codebook loss is on its own residual
-            code = q_layer.embed[idx].detach()
+            q, idx, aux = q_layer(residual)  # its commitment/codebook loss is on its own residual
+            code = q.detach()  # the code values before this step's EMA update, as in VQNeck
             total = total + code
             residual = residual - code
             indices.append(idx)

@@ -42,7 +42,7 @@ class SugarRecognizer(BaseRecognizer):
         strict_checkpoint_loading (bool): When a checkpoint (``load_from``, resume, test) does not match this
             model, raise one short, grouped report instead of mmengine's warning listing every key. Frozen parts
             that are never saved are not counted as missing. Set False to fine-tune from a different model.
-        data_preprocessor (dict, optional): Defaults to ``ActionDataPreprocessor`` (format ``NCTVM``).
+        data_preprocessor (dict, optional): Defaults to mmaction's ``ActionDataPreprocessor`` (stacks the batch).
         train_cfg, test_cfg, init_cfg: as in mmaction.
     """
 

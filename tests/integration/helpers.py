@@ -1,0 +1,45 @@
+"""Run the real command-line tools in subprocesses, with small config overrides written as config files."""
+import os
+import os.path as osp
+import subprocess
+import sys
+import textwrap
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+#: A tiny CTR-GCN (Kinect-v1 layout): 16 output channels.
+TINY_CTRGCN = dict(type='CTRGCN', graph_cfg=dict(layout='kinect_v1', mode='spatial'), num_person=1, base_channels=8,
+                   num_stages=2, inflate_stages=[2], down_stages=[])
+
+
+def write_config(tmp_path, base: str, body: str, name: str = 'override.py') -> str:
+    """A config file inheriting ``base`` (repo-relative) with ``body`` appended."""
+    path = osp.join(str(tmp_path), name)
+    with open(path, 'w') as f:
+        f.write(f'_base_ = [{osp.join(REPO, base)!r}]\n' + textwrap.dedent(body))
+    return path
+
+
+def loader_overrides(ann_file: str) -> str:
+    """Config text pointing every loader at ``ann_file`` with no worker processes."""
+    return textwrap.dedent(f'''
+    train_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(ann_file={ann_file!r}))
+    val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(ann_file={ann_file!r}))
+    test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(ann_file={ann_file!r}))
+    ''')
+
+
+def run_tool(args, timeout=600, env=None, check=True):
+    """Run ``python tools/...`` (or a shell script) from the repo root; returns the CompletedProcess."""
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    full_env.update(env or {})
+    if args[0].endswith('.sh'):
+        cmd = ['bash', osp.join(REPO, args[0])] + list(args[1:])
+        full_env['PYTHON'] = sys.executable
+    else:
+        cmd = [sys.executable, osp.join(REPO, args[0])] + list(args[1:])
+    proc = subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{" ".join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
+                             f'{proc.stderr[-5000:]}')
+    return proc
