@@ -1,3 +1,4 @@
-from .hooks import ExportEncoderHook
+from . import atomic_io  # noqa: F401  (atomic local writes for checkpoints and dumps)
+from .hooks import EpochSeedHook, ExportEncoderHook
 
-__all__ = ['ExportEncoderHook']
+__all__ = ['EpochSeedHook', 'ExportEncoderHook']

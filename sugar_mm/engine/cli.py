@@ -73,6 +73,13 @@ def _merge_train_args(cfg: Config, args: Namespace) -> None:
         randomness['seed'] = args.seed
     if args.deterministic:
         randomness['deterministic'] = True
+        # exactly reproducible resumes: reseed per epoch, and no persistent workers (they keep their generators)
+        hooks = list(cfg.get('custom_hooks', None) or [])
+        if not any(h.get('type') == 'EpochSeedHook' for h in hooks):
+            hooks.append(dict(type='EpochSeedHook'))
+        cfg.custom_hooks = hooks
+        if cfg.get('train_dataloader', None):
+            cfg.train_dataloader.persistent_workers = False
     if args.diff_rank_seed:
         randomness['diff_rank_seed'] = True
     cfg.randomness = randomness

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os.path as osp
+from functools import partial
 from typing import Optional
 
 import torch
@@ -62,3 +63,30 @@ class ExportEncoderHook(Hook):
             if best:
                 return best
         return None
+
+
+@HOOKS.register_module()
+class EpochSeedHook(Hook):
+    """Reseed every random generator at the start of each training epoch from ``(seed, epoch)``.
+
+    A run resumed from a checkpoint then draws exactly the same samples and augmentations as an uninterrupted
+    one (mmengine only seeds once, at start, so a resumed run otherwise continues from fresh generators).
+    ``tools/train.py --deterministic`` adds this hook and turns off persistent dataloader workers (their
+    generators would not be reseeded).
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_train_epoch(self, runner) -> None:
+        from mmengine.dataset.utils import worker_init_fn
+        from mmengine.runner.utils import set_random_seed
+        seed = (int(runner.seed) + 1_000_003 * runner.epoch) % (2**31)
+        set_random_seed(seed, deterministic=bool(runner._randomness_cfg.get('deterministic', False)),
+                        diff_rank_seed=bool(runner._randomness_cfg.get('diff_rank_seed', False)))
+        loader = runner.train_dataloader
+        if getattr(loader, 'num_workers', 0) > 0:
+            if getattr(loader, 'persistent_workers', False):
+                runner.logger.warning('EpochSeedHook: persistent dataloader workers keep their own generators; '
+                                      'set persistent_workers=False for exactly reproducible resumes')
+            loader.worker_init_fn = partial(worker_init_fn, num_workers=loader.num_workers, rank=runner.rank,
+                                            seed=seed)
