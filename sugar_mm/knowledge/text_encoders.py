@@ -56,7 +56,9 @@ class _HFTextEncoder(nn.Module):
             hf_config = transformers.AutoConfig.for_model(model_type, **cfg)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                self.model = model_cls.from_config(hf_config)
+                # Auto classes build through from_config, concrete model classes from the config directly
+                self.model = model_cls.from_config(hf_config) if hasattr(model_cls, 'from_config') \
+                    else model_cls(hf_config)
         self.seed = seed
         self.model.eval()
         self.model.requires_grad_(False)

@@ -5,7 +5,7 @@ import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
-from conftest import tiny_text_encoder_cfg
+from tests.conftest import tiny_text_encoder_cfg
 from sugar_mm.datasets.label_maps import load_label_map
 from sugar_mm.models.heads import KnowledgeContrastHead
 

@@ -172,3 +172,20 @@ def test_checkpoint_holds_only_trained_weights(head):
     assert buf.tell() < 4 * n_trainable + 200_000  # float32 trainable tensors + pickle overhead, nothing else
     # and the model loads it back (frozen parts come from their own sources)
     model.load_state_dict(state)
+
+
+def test_gradient_checkpointing_still_trains_lora():
+    a = build_head()
+    b = build_head(gradient_checkpointing=True)
+    b.load_state_dict(a.state_dict())
+    a.train()
+    b.train()
+    feats = torch.randn(2, 1, 16, 6, 20)
+    random.seed(5)
+    a.loss(feats, samples([2, 9]))['loss_lm'].backward()
+    random.seed(5)
+    b.loss(feats, samples([2, 9]))['loss_lm'].backward()
+    assert b._decoder().gradient_checkpointing and not a._decoder().gradient_checkpointing
+    for (n, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        if 'lora_B' in n:
+            assert pb.grad is not None and torch.allclose(pa.grad, pb.grad, atol=1e-6), n

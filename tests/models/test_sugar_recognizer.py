@@ -10,7 +10,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
-from conftest import tiny_text_encoder_cfg
+from tests.conftest import tiny_text_encoder_cfg
 from sugar_mm.models.recognizers.sugar_recognizer import EncoderCheckpointMissing, SugarRecognizer
 
 GRAPH = dict(layout='kinect_v1', mode='spatial')

@@ -120,8 +120,12 @@ class LLMHead(BaseModule):
                                target_modules=lora.get('target_modules', ('q_proj', 'v_proj')))
         self.llm = model
         self.llm_hidden = self._base().config.get_text_config().hidden_size
-        if gradient_checkpointing:
-            self._base().gradient_checkpointing_enable(gradient_checkpointing_kwargs=dict(use_reentrant=False))
+        if gradient_checkpointing:  # non-reentrant: gradients reach LoRA without input-require-grads hooks
+            base = self._base()
+            if hasattr(base, 'activation_checkpointing_enable'):  # transformers >= 5.2x
+                base.activation_checkpointing_enable(activation_checkpointing_kwargs=dict(use_reentrant=False))
+            else:
+                base.gradient_checkpointing_enable(gradient_checkpointing_kwargs=dict(use_reentrant=False))
         self.bridge = build_bridge(bridge, in_channels, self.llm_hidden)
         self.prompt = PromptBuilder(tokenizer, **(prompt or {}))
         self._cache_kw = 'cache' if 'cache' in inspect.signature(self._decoder().forward).parameters \

@@ -1,0 +1,103 @@
+"""The paper-scale NTU configs (stage 1 and stage 2) are built and run for one training iteration and one
+validation pass, with the data, encoder, text encoder and LLM swapped for tiny versions by a test override."""
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from tests.conftest import TINY_LLAMA
+from .helpers import REPO
+
+TINY_NTU_CTRGCN = dict(type='CTRGCN', graph_cfg=dict(layout='nturgb+d', mode='spatial'), num_person=2,
+                       base_channels=8, num_stages=2, inflate_stages=[2], down_stages=[])
+TINY_CLIP = dict(type='CLIPTextEncoder', tokenizer='embedded:all-minilm-l6-v2',
+                 config=dict(vocab_size=30522, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                             num_attention_heads=2, projection_dim=24, max_position_embeddings=128))
+SPLITS = ('xsub', 'xview', 'xset')
+
+
+@pytest.fixture(scope='module')
+def ntu_pkl(tmp_path_factory):
+    """A synthetic pickle in the layout of tools/data/ntu_rgbd.py (2 persons, 25 joints), every official split."""
+    rng = np.random.default_rng(0)
+    annos, split = [], {}
+    for i in range(8):
+        kp = rng.normal(size=(2, 30 + i, 25, 3)).astype(np.float32)
+        if i % 2:
+            kp[1] = 0  # single-person sample
+        annos.append(dict(frame_dir=f'S001C001P{i:03d}R001A{i + 1:03d}', label=i, keypoint=kp,
+                          total_frames=kp.shape[1]))
+    names = [a['frame_dir'] for a in annos]
+    for s in SPLITS:
+        split[f'{s}_train'] = names[:4]
+        split[f'{s}_val'] = names[4:]
+    path = str(tmp_path_factory.mktemp('ntu') / 'ntu.pkl')
+    with open(path, 'wb') as f:
+        pickle.dump(dict(split=split, annotations=annos), f)
+    return path
+
+
+def tiny_runner(config, work_dir, ann_file, model_override, tmp):
+    cfg = Config.fromfile(osp.join(REPO, config))
+    cfg.work_dir = str(work_dir)
+    cfg.launcher = 'none'
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].batch_size = 4
+        cfg[key].num_workers = 0
+        cfg[key].persistent_workers = False
+        cfg[key].dataset.ann_file = ann_file
+    cfg.train_cfg.max_epochs = 1
+    cfg.merge_from_dict(model_override)
+    cfg.param_scheduler = []
+    cfg.default_hooks.logger.interval = 1
+    return Runner.from_cfg(cfg)
+
+
+@pytest.mark.parametrize('name', ['ntu60_xsub', 'ntu60_xview', 'ntu120_xsub', 'ntu120_xset'])
+def test_stage1_paper_config_runs(name, ntu_pkl, tmp_path):
+    runner = tiny_runner(f'configs/sugar/stage1_ctrgcn_{name}.py', tmp_path / 'w', ntu_pkl, {
+        'model.backbone': dict(TINY_NTU_CTRGCN, _delete_=True),
+        'model.cls_head.in_channels': 16,
+        'model.cls_head.text_encoder': dict(TINY_CLIP, _delete_=True),
+        'model.cls_head.text_cache_dir': str(tmp_path / 'tb'),
+    }, tmp_path)
+    cfg = runner.cfg
+    assert cfg.model.keep_temporal_resolution and cfg.optim_wrapper.optimizer.lr == 0.01
+    assert cfg.train_cfg.val_interval == 10 and cfg.auto_scale_lr.base_batch_size == 200
+    assert cfg.train_dataloader.dataset.split == f'{name.split("_")[1]}_train'
+    runner.train()
+    assert osp.isfile(osp.join(runner.work_dir, 'encoder.pth'))
+    assert runner.model.cls_head.num_classes == (60 if name.startswith('ntu60') else 120)
+
+
+@pytest.mark.parametrize('config', ['configs/sugar_ntu120.py', 'configs/sugar_ntu120_xset.py',
+                                    'configs/sugar_ntu60_xsub.py', 'configs/sugar_ntu60_xview.py'])
+def test_stage2_paper_config_runs(config, ntu_pkl, tmp_path):
+    from mmaction.registry import MODELS
+    encoder = MODELS.build(TINY_NTU_CTRGCN)
+    enc_file = str(tmp_path / 'encoder.pth')
+    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in encoder.state_dict().items()}), enc_file)
+    runner = tiny_runner(config, tmp_path / 'w', ntu_pkl, {
+        'model.backbone': dict(TINY_NTU_CTRGCN, _delete_=True),
+        'model.encoder_checkpoint': enc_file,
+        'model.cls_head.in_channels': 16,
+        'model.cls_head.llm': dict(config=TINY_LLAMA, tokenizer='embedded:smollm2-135m-instruct', _delete_=True),
+        'model.cls_head.bridge': dict(type='tqp', num_queries=8, width=32, num_heads=4),
+        'model.cls_head.autocast_dtype': None,
+        'model.cls_head.max_new_tokens': 4,
+    }, tmp_path)
+    cfg = runner.cfg
+    # the paper's settings survive the override
+    head = cfg.model.cls_head
+    assert head.lora.r == 64 and head.lora.alpha == 16 and cfg.optim_wrapper.optimizer.lr == 2e-5
+    assert cfg.train_cfg.max_epochs == 1 and cfg.auto_scale_lr.base_batch_size == 128
+    assert head.token_layout == 'time_joint' and head.gradient_checkpointing
+    assert cfg.env_cfg.dist_cfg.backend == 'nccl'
+    runner.train()
+    metrics = runner.message_hub.get_scalar('val/llm/top1')
+    assert metrics is not None
+    assert len(runner.model.cls_head.class_names) == (60 if 'ntu60' in config else 120)
