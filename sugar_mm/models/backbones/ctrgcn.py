@@ -70,7 +70,7 @@ class CTRGCNUnit(nn.Module):
         self.alpha = nn.Parameter(torch.zeros(1))
         self.bn = nn.BatchNorm2d(out_channels)
         self.down = nn.Identity() if in_channels == out_channels else nn.Sequential(
-            nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
+            nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels))
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,6 +84,8 @@ class CTRGCNUnit(nn.Module):
 
 class MSTCN(nn.Module):
     """Multi-scale temporal convolution: dilated branches, a max-pool branch and a 1x1 branch.
+
+    Convolutions followed by BatchNorm have no bias (BN removes it; it would never receive a gradient).
 
     Args:
         in_channels (int): Input channels.
@@ -103,12 +105,13 @@ class MSTCN(nn.Module):
         for d in dilations:
             pad = (kernel_size + (kernel_size - 1) * (d - 1) - 1) // 2
             branches.append(nn.Sequential(
-                nn.Conv2d(in_channels, mid, 1), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
-                nn.Conv2d(mid, mid, (kernel_size, 1), (stride, 1), (pad, 0), (d, 1)), nn.BatchNorm2d(mid)))
+                nn.Conv2d(in_channels, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
+                nn.Conv2d(mid, mid, (kernel_size, 1), (stride, 1), (pad, 0), (d, 1), bias=False),
+                nn.BatchNorm2d(mid)))
         branches.append(nn.Sequential(
-            nn.Conv2d(in_channels, mid, 1), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
+            nn.Conv2d(in_channels, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(inplace=True),
             nn.MaxPool2d((3, 1), (stride, 1), (1, 0)), nn.BatchNorm2d(mid)))
-        branches.append(nn.Sequential(nn.Conv2d(in_channels, rem, 1, (stride, 1)), nn.BatchNorm2d(rem)))
+        branches.append(nn.Sequential(nn.Conv2d(in_channels, rem, 1, (stride, 1), bias=False), nn.BatchNorm2d(rem)))
         self.branches = nn.ModuleList(branches)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -130,7 +133,7 @@ class CTRGCNBlock(nn.Module):
             self.residual = nn.Identity()
         else:
             self.residual = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, (stride, 1)), nn.BatchNorm2d(out_channels))
+                nn.Conv2d(in_channels, out_channels, 1, (stride, 1), bias=False), nn.BatchNorm2d(out_channels))
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
