@@ -29,7 +29,8 @@ the upstream bug, *detects* it (never assumes it from a version number) and is a
 5. ``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]``, which ``DistributedDataParallel`` rejects for CPU
    modules, and ``broadcast_buffers``, which torch 2.13 deprecates. Fix: ``MMDistributedDataParallel`` drops
    ``device_ids`` for CPU modules and passes ``broadcast_buffers`` on as ``forward_sync_buffers`` when torch
-   knows that argument.
+   knows that argument. (Unlike ``broadcast_buffers=False``, ``forward_sync_buffers=False`` still syncs buffers
+   once at construction, which only makes the ranks' initial buffers identical.)
 6. Known warning noise is silenced precisely (by message and module, never a blanket filter): mmcv-lite's
    "Fail to import MultiScaleDeformableAttention" warning, setuptools' ``pkg_resources`` deprecation warning
    raised by mmengine, torch's ``torch.jit`` deprecation warnings triggered by mmengine/mmaction imports, and
