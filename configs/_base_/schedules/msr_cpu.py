@@ -1,5 +1,5 @@
 # CPU schedule for MSR Action3D (284 training sequences): minutes on 2 cores.
-msr_max_epochs = 40
+msr_max_epochs = 30
 msr_train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=msr_max_epochs, val_begin=1, val_interval=5)
 msr_param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=3, convert_to_iter_based=True),

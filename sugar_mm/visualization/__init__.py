@@ -1,0 +1,1 @@
+"""Pictures: skeleton animations/strips, confusion matrices, training curves (matplotlib, imported lazily)."""
