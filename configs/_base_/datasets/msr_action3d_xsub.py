@@ -16,6 +16,7 @@ msr_prenorm = dict(type='PreNormalize3D', zaxis=[6, 3], xaxis=[1, 0])
 msr_meta_keys = ('frame_dir', 'sample_idx')
 msr_train_pipeline = [
     msr_prenorm,
+    dict(type='RandomRotateScale3D', max_angle=15, scale=(0.9, 1.1)),  # sugar_mm's 3D augmentation
     dict(type='GenSkeFeat', dataset=msr_layout, feats=['j']),
     dict(type='UniformSampleFrames', clip_len=msr_clip_len),
     dict(type='PoseDecode'),

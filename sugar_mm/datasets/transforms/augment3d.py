@@ -1,0 +1,61 @@
+"""3D skeleton augmentation (mmaction 1.2 has none for 3D joints)."""
+from __future__ import annotations
+
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
+
+
+@TRANSFORMS.register_module()
+class RandomRotateScale3D(BaseTransform):
+    """Randomly rotate (about each axis) and scale 3D keypoints, the same for every frame and person.
+
+    Required Keys:
+
+        - keypoint (M, T, V, 3)
+
+    Modified Keys:
+
+        - keypoint
+
+    Args:
+        max_angle (float | Sequence[float]): Maximum rotation (degrees) about x, y, z. Defaults to 15.
+        scale (tuple[float, float]): Range of the isotropic scale factor. Defaults to (0.9, 1.1).
+        prob (float): Probability of applying the transform. Defaults to 1.
+    """
+
+    def __init__(self, max_angle=15.0, scale: Tuple[float, float] = (0.9, 1.1), prob: float = 1.0) -> None:
+        angles = [float(max_angle)] * 3 if np.isscalar(max_angle) else [float(a) for a in max_angle]
+        if len(angles) != 3:
+            raise ValueError(f'max_angle must be a number or 3 numbers, got {max_angle!r}')
+        self.max_angle = np.deg2rad(angles)
+        self.scale = tuple(scale)
+        self.prob = prob
+
+    @staticmethod
+    def rotation(ax: float, ay: float, az: float) -> np.ndarray:
+        cx, sx, cy, sy, cz, sz = np.cos(ax), np.sin(ax), np.cos(ay), np.sin(ay), np.cos(az), np.sin(az)
+        rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+        ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+        rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+        return rz @ ry @ rx
+
+    def transform(self, results: Dict) -> Dict:
+        kp = results['keypoint']
+        if kp.shape[-1] != 3:
+            raise ValueError(f'RandomRotateScale3D needs 3D keypoints, got {kp.shape[-1]} coordinates '
+                             f'(sample {results.get("frame_dir", "?")})')
+        if np.random.rand() >= self.prob:
+            return results
+        angles = np.random.uniform(-self.max_angle, self.max_angle)
+        s = np.random.uniform(*self.scale)
+        mat = (self.rotation(*angles) * s).astype(kp.dtype)
+        mask = np.any(kp != 0, axis=-1, keepdims=True)  # absent joints/persons stay at zero
+        results['keypoint'] = (kp @ mat.T) * mask
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(max_angle={np.rad2deg(self.max_angle).tolist()}, '
+                f'scale={self.scale}, prob={self.prob})')
