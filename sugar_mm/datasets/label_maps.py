@@ -19,10 +19,19 @@ LABEL_MAPS: Dict[str, str] = {
 def load_label_map(name_or_path: str) -> List[str]:
     """Class names, one per line, of a shipped dataset (``'ntu120'``) or of a text file.
 
+    ``'zsl:<split>:<part>'`` (e.g. ``'zsl:msr_action3d_15_5:unseen'``; part ``seen``/``unseen``/``all``) gives the
+    classes of a shipped zero-shot split (:mod:`sugar_mm.datasets.class_subsets`).
+
     Raises:
         FileNotFoundError: when ``name_or_path`` is neither a shipped name nor a file.
         ValueError: when the file is empty or has blank or duplicate names.
     """
+    if isinstance(name_or_path, str) and name_or_path.startswith('zsl:'):
+        parts = name_or_path.split(':')
+        if len(parts) != 3:
+            raise ValueError(f'{name_or_path!r}: expected zsl:<split>:<seen|unseen|all>')
+        from .class_subsets import zsl_class_names
+        return zsl_class_names(parts[1], parts[2])
     if name_or_path in LABEL_MAPS:
         path = osp.join(META_DIR, LABEL_MAPS[name_or_path])
     elif osp.isfile(name_or_path):

@@ -860,14 +860,17 @@ def generate_brief(class_names: Sequence[str], lm: Callable, draft=None, motions
     draft = _resolve_draft(draft, None)
     report = GenerationReport('brief')
     todo = _todo(names, draft, 'brief', redo_flagged, report)
-    if draft is not None and todo:
-        draft.record_run('brief', dict(model=_lm_name(lm), prompt=prompt, num_briefs=num_briefs, retries=retries,
-                                       max_new_tokens=max_new_tokens, seed=seed, sampling=_sampling(lm)))
+    recorded = False
     for name in _progress(todo, 'brief', progress):
         motion = motions.get(name) if motions is not None else (draft.get(name, 'motion') if draft else None)
         if not motion:
             report.no_input.append(name)
             continue
+        if draft is not None and not recorded:
+            draft.record_run('brief', dict(model=_lm_name(lm), prompt=prompt, num_briefs=num_briefs,
+                                           retries=retries, max_new_tokens=max_new_tokens, seed=seed,
+                                           sampling=_sampling(lm)))
+            recorded = True
         start = time.time()
         briefs: List[str] = []
         raw: List[str] = []
@@ -929,18 +932,20 @@ def generate_visual(class_frames: Mapping, clip_encoder: Callable, vlm: Callable
     draft = _resolve_draft(draft, names)
     report = GenerationReport('visual')
     todo = _todo(names, draft, 'visual', redo_flagged, report)
-    if draft is not None and todo:
-        prev = draft.provenance.get('visual', {})
-        draft.record_run('visual', dict(model=_lm_name(vlm), clip=_lm_name(clip_encoder), prompt=prompt, k=k,
-                                        retries=retries, max_new_tokens=max_new_tokens, seed=seed,
-                                        selection='greedy farthest-point on CLIP image-embedding cosine similarity',
-                                        frames=dict(prev.get('frames', {})) if isinstance(prev, dict) else {}),
-                         save=False)
+    recorded = False
     for name in _progress(todo, 'visual', progress):
         frames = class_frames.get(name) if isinstance(class_frames, Mapping) else None
         if not frames:
             report.no_input.append(name)
             continue
+        if draft is not None and not recorded:
+            prev = draft.provenance.get('visual', {})
+            draft.record_run('visual', dict(
+                model=_lm_name(vlm), clip=_lm_name(clip_encoder), prompt=prompt, k=k, retries=retries,
+                max_new_tokens=max_new_tokens, seed=seed,
+                selection='greedy farthest-point on CLIP image-embedding cosine similarity',
+                frames=dict(prev.get('frames', {})) if isinstance(prev, dict) else {}), save=False)
+            recorded = True
         start = time.time()
         ids = list(getattr(frames, 'ids', None) or [str(i) for i in range(len(frames))])
         emb = np.asarray(clip_encoder(frames))
@@ -986,8 +991,6 @@ def generate_visual(class_frames: Mapping, clip_encoder: Callable, vlm: Callable
         if flag:
             report.flags[name] = flag
         report.seconds[name] = time.time() - start
-    if draft is not None:
-        draft.save()
     return report
 
 

@@ -272,9 +272,10 @@ def test_tiny_llama_motion_is_flagged_and_filled(tiny_lm, tmp_path):
 
 
 def test_tiny_llama_briefs_are_flagged_and_filled(tiny_lm, tmp_path):
+    """Answers cut at 3 tokens hold no sentence of >= 4 words: name-only briefs fill in, the class is flagged."""
     motions = {n: {p: f'{p} moves for {n}' for p in BODY_PARTS} for n in NAMES[:2]}
     rec = Recorder(tiny_lm)
-    report = generate_brief(NAMES[:2], rec, motions=motions, retries=1, progress=False)
+    report = generate_brief(NAMES[:2], rec, motions=motions, retries=1, max_new_tokens=3, progress=False)
     assert len(rec.calls) == 4
     for name in NAMES[:2]:
         briefs = report.results[name]
