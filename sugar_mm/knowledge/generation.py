@@ -610,13 +610,14 @@ class VisionLanguageModel:
     """
 
     def __init__(self, model, processor, name: str = 'VLM', max_new_tokens: int = 160, temperature: float = 0.7,
-                 top_p: float = 0.9):
+                 top_p: float = 0.9, repetition_penalty: float = 1.0):
         self.model = model.eval()
         self.processor = processor
         self.name = name
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
         self.top_p = top_p
+        self.repetition_penalty = repetition_penalty
 
     @classmethod
     def load(cls, path: str, device: Optional[str] = 'auto', dtype=None, trust_remote_code: bool = False,
@@ -655,7 +656,7 @@ class VisionLanguageModel:
             eos = tok.eos_token_id
         kwargs = dict(max_new_tokens=max_new_tokens or self.max_new_tokens, do_sample=bool(sample),
                       pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
-                      eos_token_id=eos)
+                      eos_token_id=eos, repetition_penalty=self.repetition_penalty)
         if sample:
             kwargs.update(temperature=self.temperature, top_p=self.top_p)
         with _seeded(self.model.device), torch.no_grad():
@@ -724,12 +725,21 @@ def _lm_name(model) -> str:
     return str(getattr(model, 'name', type(model).__name__))
 
 
-def _is_example_echo(clauses: Dict[str, str], class_name: str) -> bool:
-    """Whether an answer repeats the prompt's drink-water example instead of describing ``class_name``."""
-    if 'drink' in class_name.lower():
+_GENERIC_CLAUSE_RE = re.compile(r'^\w+ (?:remains?|stays?) (?:stationary|still)$')
+
+
+def copied_from_prompt(text: str, template: str, class_name: str) -> bool:
+    """Whether ``text`` (a clause or a brief) is copied verbatim from the prompt ``template``'s example.
+
+    Small LMs often repeat the one-shot example instead of describing the class. Generic clauses
+    (``"hip remains stationary"``) and classes that the example itself is about are exempt.
+    """
+    key = re.sub(r'\s+', ' ', text.lower()).strip().rstrip('.')
+    if not key or _GENERIC_CLAUSE_RE.match(key) or class_name.lower() in template.lower():
         return False
-    same = sum(clauses.get(p, '').lower() == MOTION_EXAMPLE[p] for p in ('head', 'hand', 'arm'))
-    return same >= 2
+    # a whole clause / sentence of the template: delimited by punctuation on both sides
+    pattern = r'(?:^|[:;,.!?])\s*' + re.escape(key) + r'\s*(?:[;,.!?]|$)'
+    return re.search(pattern, re.sub(r'\s+', ' ', template.lower())) is not None
 
 
 def _resolve_draft(draft, class_names=None) -> Optional[KnowledgeDraft]:
@@ -757,7 +767,7 @@ def generate_motion(class_names: Sequence[str], lm: Callable, draft=None, retrie
     Each class is asked once greedily, then up to ``retries`` times with sampling (seeds ``seed+1, ...``) while
     the answers miss body parts. The first complete answer is used; otherwise the answer with the most parts,
     completed from the other answers, and parts no answer described become ``"<part> movement not described"``
-    (the class is flagged). Answers that only repeat the prompt's example are discarded.
+    (the class is flagged). Clauses copied from the prompt's example (:func:`copied_from_prompt`) do not count.
 
     Args:
         class_names (Sequence[str]): Classes to describe (all must be in the draft, when one is given).
@@ -790,9 +800,9 @@ def generate_motion(class_names: Sequence[str], lm: Callable, draft=None, retrie
                         max_new_tokens=max_new_tokens)
             report.calls += 1
             raw.append(answer)
-            clauses, missing = parse_motion_answer(answer)
-            if _is_example_echo(clauses, name):
-                clauses, missing = {}, list(BODY_PARTS)
+            clauses, _ = parse_motion_answer(answer)
+            clauses = {p: c for p, c in clauses.items() if not copied_from_prompt(c, prompt, name)}
+            missing = [p for p in BODY_PARTS if p not in clauses]
             attempts.append(clauses)
             if not missing:
                 break
@@ -842,7 +852,7 @@ def generate_brief(class_names: Sequence[str], lm: Callable, draft=None, motions
     """Brief descriptions (one sentence each, to follow ``"{class}. "``) from each class's motion knowledge.
 
     Briefs are collected over a greedy answer and up to ``retries`` sampled answers until ``num_briefs`` distinct
-    ones exist. If fewer remain, the name-only briefs (``"The person performs {class}."``) fill the gap and the
+    ones exist (a copy of the prompt's example sentence does not count). If fewer remain, the name-only briefs (``"The person performs {class}."``) fill the gap and the
     class is flagged.
 
     Args:
@@ -880,7 +890,7 @@ def generate_brief(class_names: Sequence[str], lm: Callable, draft=None, motions
             report.calls += 1
             raw.append(answer)
             for b in parse_brief_answer(answer, name):
-                if b.lower() not in {x.lower() for x in briefs}:
+                if b.lower() not in {x.lower() for x in briefs} and not copied_from_prompt(b, prompt, name):
                     briefs.append(b)
             if len(briefs) >= num_briefs:
                 break
@@ -942,7 +952,7 @@ def generate_visual(class_frames: Mapping, clip_encoder: Callable, vlm: Callable
             prev = draft.provenance.get('visual', {})
             draft.record_run('visual', dict(
                 model=_lm_name(vlm), clip=_lm_name(clip_encoder), prompt=prompt, k=k, retries=retries,
-                max_new_tokens=max_new_tokens, seed=seed,
+                max_new_tokens=max_new_tokens, seed=seed, sampling=_sampling(vlm),
                 selection='greedy farthest-point on CLIP image-embedding cosine similarity',
                 frames=dict(prev.get('frames', {})) if isinstance(prev, dict) else {}), save=False)
             recorded = True
@@ -1144,6 +1154,8 @@ def add_generation_args(parser) -> None:
     parser.add_argument('--dtype', default=None, help='weight dtype, e.g. bfloat16 (default: as saved)')
     parser.add_argument('--trust-remote-code', action='store_true',
                         help="run the model folder's own Python code (off by default)")
+    parser.add_argument('--repetition-penalty', type=float, default=1.0,
+                        help='generation repetition penalty (default: 1.0 = off; ~1.2 curbs loops of small models)')
     parser.add_argument('--raw-log', default=None, help='append raw answers and parsed results here (JSON lines)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import REPO, TINY_LLAMA
 from sugar_mm.knowledge.generation import (BRIEF_PROMPT, MOTION_PLACEHOLDER, MOTION_PROMPT, VISUAL_PROMPT, ChatLM,
-                                           KnowledgeDraft, brief_prompt, generate_brief, generate_motion,
+                                           KnowledgeDraft, brief_prompt, copied_from_prompt, generate_brief, generate_motion,
                                            generate_visual, motion_prompt, parse_brief_answer, parse_motion_answer,
                                            select_dissimilar_frames)
 from sugar_mm.knowledge.schema import BODY_PARTS, KnowledgeError
@@ -312,8 +312,25 @@ def test_retries_merge_and_example_echo(tmp_path):
         'foot': 'foot movement not described'}
     assert 'leg, foot' in report.flags['hand clap']
 
+    # an answer copying the prompt's example: its specific clauses do not count, generic ones do
     report = generate_motion(['forward kick'], scripted_motion, retries=0, progress=False)
-    assert all(v == f'{p} movement not described' for p, v in report.results['forward kick'].items())
+    assert report.results['forward kick'] == {
+        'head': 'head movement not described', 'hand': 'hand movement not described',
+        'arm': 'arm movement not described', 'hip': 'hip remains stationary', 'leg': 'leg remains stationary',
+        'foot': 'foot remains stationary'}
+    assert 'head, hand, arm' in report.flags['forward kick']
+
+
+def test_copied_from_prompt():
+    assert copied_from_prompt('hand grasps cup', MOTION_PROMPT, 'hammer')
+    assert copied_from_prompt('Head tilts back slightly', MOTION_PROMPT, 'hammer')
+    assert not copied_from_prompt('head tilts back slightly to the left', MOTION_PROMPT, 'hammer')
+    assert not copied_from_prompt('hip remains stationary', MOTION_PROMPT, 'hammer')  # generic
+    assert not copied_from_prompt('hand grasps cup', MOTION_PROMPT, 'drink water')  # the example's own class
+    assert not copied_from_prompt('arm lifts', MOTION_PROMPT, 'hammer')  # not a whole clause of the example
+    example = 'The man is moving back and forth and waving his arms and hands to clean the dishes.'
+    assert copied_from_prompt(example, BRIEF_PROMPT, 'hammer')
+    assert not copied_from_prompt('The man swings a hammer down onto a nail.', BRIEF_PROMPT, 'hammer')
 
 
 def scripted_brief(prompt, sample=False, seed=0, max_new_tokens=None):
@@ -331,6 +348,17 @@ def test_brief_collects_over_retries(tmp_path):
     assert report.results['hand clap'] == ['The person performs a clear hand clap with the whole body.',
                                            'The person finishes the hand clap movement and returns to standing (1).']
     assert report.flags == {}
+
+
+def test_brief_copying_the_example_does_not_count():
+    example = 'The man is moving back and forth and waving his arms and hands to clean the dishes.'
+    answers = iter([example, example + '\nThe man swings the hammer down again and again onto the nail.',
+                    'A person lifts a hammer high and strikes downward with force.'])
+    report = generate_brief(['hammer'], lambda p, **kw: next(answers), motions={'hammer': 'arm swings down'},
+                            retries=3, progress=False)
+    assert report.results['hammer'] == ['The man swings the hammer down again and again onto the nail.',
+                                        'A person lifts a hammer high and strikes downward with force.']
+    assert report.calls == 3 and report.flags == {}
 
 
 def test_brief_needs_motion(tmp_path):

@@ -37,7 +37,7 @@ def main(argv=None):
     todo = draft.pending('brief', names, redo_flagged=args.redo_flagged)
     if any(draft.filled(n, 'motion') for n in todo):
         lm = ChatLM.load(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code,
-                         max_new_tokens=args.max_new_tokens)
+                         max_new_tokens=args.max_new_tokens, repetition_penalty=args.repetition_penalty)
     report = generate_brief(names, lm, draft=draft, num_briefs=args.num_briefs, retries=args.retries,
                             max_new_tokens=args.max_new_tokens, seed=args.seed, redo_flagged=args.redo_flagged,
                             progress=not args.no_progress)

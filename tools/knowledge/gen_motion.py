@@ -42,7 +42,7 @@ def main(argv=None):
     lm = None
     if draft.pending('motion', names, redo_flagged=args.redo_flagged):
         lm = ChatLM.load(args.model, device=args.device, dtype=args.dtype, trust_remote_code=args.trust_remote_code,
-                         max_new_tokens=args.max_new_tokens)
+                         max_new_tokens=args.max_new_tokens, repetition_penalty=args.repetition_penalty)
     report = generate_motion(names, lm, draft=draft, retries=args.retries, max_new_tokens=args.max_new_tokens,
                              seed=args.seed, redo_flagged=args.redo_flagged, progress=not args.no_progress)
     append_raw_log(args.raw_log, report)

@@ -60,7 +60,8 @@ def main(argv=None):
     if [n for n in draft.pending('visual', names, redo_flagged=args.redo_flagged) if n in frames]:
         clip = CLIPFrameEncoder.load(args.clip, device=args.device)
         vlm = VisionLanguageModel.load(args.vlm, device=args.device, dtype=args.dtype,
-                                       trust_remote_code=args.trust_remote_code, max_new_tokens=args.max_new_tokens)
+                                       trust_remote_code=args.trust_remote_code, max_new_tokens=args.max_new_tokens,
+                                       repetition_penalty=args.repetition_penalty)
     report = generate_visual(frames, clip, vlm, k=args.k, draft=draft, class_names=names, retries=args.retries,
                              max_new_tokens=args.max_new_tokens, seed=args.seed, redo_flagged=args.redo_flagged,
                              progress=not args.no_progress)
