@@ -14,20 +14,22 @@ model = dict(
     type='SugarRecognizer',
     keep_temporal_resolution=True,
     backbone=dict(type='CTRGCN', graph_cfg=dict(layout='kinect_v1', mode='spatial'), num_person=1,
-                  base_channels=64),
+                  base_channels=32),  # as in stage 1
     encoder_checkpoint=stage1_checkpoint,
     encoder_checkpoint_hint=f'python tools/train.py {stage1_config}',
     freeze_encoder=True,
     cls_head=dict(
         type='LLMHead',
-        in_channels=256,
+        in_channels=128,
         llm=dict(path='embedded:smollm2-135m-instruct'),
         class_names='msr_action3d',
         knowledge='msr_action3d',
         bridge=dict(type='tqp', num_queries=8, width=256, depth=2, num_heads=8),
         lora=dict(r=16, alpha=32, dropout=0.05, target_modules=('q_proj', 'k_proj', 'v_proj', 'o_proj')),
         token_layout='time',
-        prompt=dict(template='sugar', system_prompt='You recognize human actions.'),
+        # the paper's instruction with the action list first: the prompt prefix (system turn + list) is then the
+        # same for every sample and runs once per batch (share_prompt_prefix), ~2x cheaper on CPU than 'sugar'
+        prompt=dict(template='sugar_list_first', system_prompt='You recognize human actions.'),
         max_new_tokens=24))
 
 train_dataloader = dict(_base_.msr_train_dataloader, batch_size=8)

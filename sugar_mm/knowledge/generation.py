@@ -138,9 +138,14 @@ def _strip_markup(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r'\s+', ' ', text).strip()
-    text = text.strip(' ' + _QUOTES + '()[]')
+    text = re.sub(r'\s+', ' ', text).strip().strip(' ' + _QUOTES)
+    if len(text) > 1 and text[0] + text[-1] in ('()', '[]'):  # "(tilts back)"
+        text = text[1:-1]
     return text.rstrip(_TRAIL).strip()
+
+
+def _balanced(text: str) -> bool:
+    return text.count('(') == text.count(')') and text.count('[') == text.count(']')
 
 
 def _lower_first(text: str) -> str:
@@ -149,8 +154,18 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def _parse_segment(seg: str) -> Optional[Tuple[str, str, int]]:
+def _parse_segment(seg: str, max_words: int = 20) -> Optional[Tuple[str, str, int]]:
     """``(part, clause, priority)`` of one segment, or ``None``; labelled ("Head: ...") beats unlabelled."""
+    parsed = _parse_segment_raw(seg)
+    if parsed is None:
+        return None
+    clause = parsed[1]
+    if len(clause.split()) > max_words or not _balanced(clause):
+        return None  # a rambling or broken fragment, not a body-part clause
+    return parsed
+
+
+def _parse_segment_raw(seg: str) -> Optional[Tuple[str, str, int]]:
     seg = _BULLET_RE.sub('', seg.strip()).strip(' ' + _QUOTES)
     if not seg:
         return None
@@ -174,11 +189,11 @@ def _parse_segment(seg: str) -> Optional[Tuple[str, str, int]]:
             return None
         return _PART_OF[m.group(2).lower()], _clean(m.group(1).lower() + ' ' + content), 1
     if ':' in seg:  # "A action of {waving}: head tilts back", "Sure, here it is: Head: tilts back"
-        return _parse_segment(seg.split(':', 1)[1])
+        return _parse_segment_raw(seg.split(':', 1)[1])
     return None
 
 
-def parse_motion_answer(text: str) -> Tuple[Dict[str, str], List[str]]:
+def parse_motion_answer(text: str, max_words: int = 20) -> Tuple[Dict[str, str], List[str]]:
     """Body-part clauses of an LM answer to :data:`MOTION_PROMPT`.
 
     Accepts the formats small LMs produce: the paper's ``"head tilts back; hand grasps cup; ..."``, one part per
@@ -187,7 +202,8 @@ def parse_motion_answer(text: str) -> Tuple[Dict[str, str], List[str]]:
     arms, hips, legs, feet) count for their part. Each clause is normalised to start with its part word
     (``"Head: Tilts back."`` -> ``"head tilts back"``; a left/right/both modifier is kept:
     ``"right hand grasps cup"``), with trailing punctuation trimmed. When a part is described twice, a labelled
-    line wins over a sentence, then the first one wins.
+    line wins over a sentence, then the first one wins. Fragments longer than ``max_words`` words or with
+    unbalanced brackets are rambling, not clauses, and do not count.
 
     Returns:
         tuple: ``(clauses, missing)``: ``{part: clause}`` for the parts found (in :data:`BODY_PARTS` order) and
@@ -200,7 +216,7 @@ def parse_motion_answer(text: str) -> Tuple[Dict[str, str], List[str]]:
         for seg in _SEG_SPLIT_RE.split(line):
             if not seg:
                 continue
-            parsed = _parse_segment(seg)
+            parsed = _parse_segment(seg, max_words)
             if parsed is None:
                 continue
             part, clause, prio = parsed
@@ -217,18 +233,24 @@ _CHATTER_RE = re.compile(
     r"as an ai)\b", re.I)
 
 
+_CONTINUATION_RE = re.compile(r"^[\"'(]?(?:he|she|they|it|this|that|these|those|then|his|her|their|its|also|and|"
+                              r"but|so|however|afterwards|finally)\b", re.I)
+
+
 def _class_prefix_re(class_name: str):
     name = r'\s+'.join(re.escape(w) for w in class_name.split())
     return re.compile(rf'^[{_QUOTES}{{\[(]*\s*{name}\s*[{_QUOTES}}}\])]*\s*(?:[.:\-\u2013\u2014]+\s*|$)', re.I)
 
 
-def parse_brief_answer(text: str, class_name: str, min_words: int = 4, max_words: int = 40) -> List[str]:
+def parse_brief_answer(text: str, class_name: str, min_words: int = 4, max_words: int = 30) -> List[str]:
     """Clean one-sentence briefs from an LM answer to :data:`BRIEF_PROMPT`.
 
     One brief per sentence: numbering, bullets, ``"Sentence 1:"`` labels and quotes are stripped, a repeated
     leading ``"{class_name}."`` is dropped, chatter (``"Sure! Here are two sentences:"``, ``"I hope this
     helps."``) and fragments shorter than ``min_words`` or longer than ``max_words`` words are skipped, and each
-    brief starts with a capital letter and ends with a full stop. Duplicates (case-insensitive) are removed.
+    brief starts with a capital letter and ends with a full stop. A later sentence of a line that starts with a
+    pronoun or connective (``"She then ..."``) continues the one before and is skipped. Duplicates
+    (case-insensitive) are removed.
     """
     prefix = _class_prefix_re(class_name)
     out: List[str] = []
@@ -238,7 +260,9 @@ def parse_brief_answer(text: str, class_name: str, min_words: int = 4, max_words
         line = prefix.sub('', line.strip(' ' + _QUOTES)).strip()
         if not line or line.endswith(':'):
             continue
-        for sent in re.split(r'(?<=[.!?])\s+(?=[' + _QUOTES + r'(]?[A-Z0-9])', line):
+        for i, sent in enumerate(re.split(r'(?<=[.!?])\s+(?=[' + _QUOTES + r'(]?[A-Z0-9])', line)):
+            if i > 0 and _CONTINUATION_RE.match(sent):
+                continue  # "She then ...": leans on the sentence before, not a brief on its own
             sent = _LABELED_ITEM_RE.sub('', _BULLET_RE.sub('', sent.strip()))
             sent = prefix.sub('', sent.strip(' ' + _QUOTES)).strip()
             sent = re.sub(r'\s+', ' ', sent).strip(' ' + _QUOTES)
@@ -255,6 +279,8 @@ def parse_brief_answer(text: str, class_name: str, min_words: int = 4, max_words
                 sent = sent[:-1]
             if not sent.endswith('.'):
                 sent += '.'
+            if sent.count('"') % 2:  # a closing quote lost with the trailing punctuation: 'a "hammer.'
+                sent = sent[:-1] + '".'
             key = sent.lower()
             if key not in seen:
                 seen.add(key)
@@ -453,8 +479,13 @@ class KnowledgeDraft:
             self.save()
 
     def save(self) -> None:
+        """Write the draft atomically, each class's keys in the schema's order."""
         from sugar_mm.utils.io import atomic_write_text
-        atomic_write_text(self.path, json.dumps(self.data, indent=1, ensure_ascii=False) + '\n')
+        order = ('index', 'name', 'motion', 'visual', 'brief')
+        data = dict(self.data)
+        data['classes'] = [dict([(k, c[k]) for k in order if k in c] + [(k, v) for k, v in c.items() if k not in order])
+                           for c in self.data['classes']]
+        atomic_write_text(self.path, json.dumps(data, indent=1, ensure_ascii=False) + '\n')
 
     def flagged_classes(self) -> Dict[str, Dict[str, str]]:
         """``{field: {class: reason}}`` without empty fields."""
@@ -852,8 +883,8 @@ def generate_brief(class_names: Sequence[str], lm: Callable, draft=None, motions
     """Brief descriptions (one sentence each, to follow ``"{class}. "``) from each class's motion knowledge.
 
     Briefs are collected over a greedy answer and up to ``retries`` sampled answers until ``num_briefs`` distinct
-    ones exist (a copy of the prompt's example sentence does not count). If fewer remain, the name-only briefs (``"The person performs {class}."``) fill the gap and the
-    class is flagged.
+    ones exist (a copy of the prompt's example sentence does not count). If fewer remain, the name-only briefs
+    (``"The person performs {class}."``) fill the gap and the class is flagged.
 
     Args:
         class_names (Sequence[str]): Classes to describe.
@@ -989,7 +1020,7 @@ def generate_visual(class_frames: Mapping, clip_encoder: Callable, vlm: Callable
             for t in name_only_visual(name):
                 if len(texts) < want and t.lower() not in {x.lower() for x in texts}:
                     texts.append(t)
-            reasons.append(f'completed to {MIN_VISUAL}+ with name-only texts')
+            reasons.append(f'completed to {len(texts)} descriptions with name-only texts')
         flag = '; '.join(reasons) or None
         kept_ids = [ids[i] for i in keep]
         if draft is not None:

@@ -8,6 +8,9 @@ import tempfile
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextmanager
 def atomic_open(path: str, mode: str = 'wb', **kwargs) -> Iterator[Any]:
@@ -21,6 +24,7 @@ def atomic_open(path: str, mode: str = 'wb', **kwargs) -> Iterator[Any]:
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=directory)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions of a new file
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f

@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import REPO, TINY_LLAMA
 from sugar_mm.knowledge.generation import (BRIEF_PROMPT, MOTION_PLACEHOLDER, MOTION_PROMPT, VISUAL_PROMPT, ChatLM,
-                                           KnowledgeDraft, brief_prompt, copied_from_prompt, generate_brief, generate_motion,
-                                           generate_visual, motion_prompt, parse_brief_answer, parse_motion_answer,
-                                           select_dissimilar_frames)
+                                           KnowledgeDraft, brief_prompt, copied_from_prompt, generate_brief,
+                                           generate_motion, generate_visual, motion_prompt, parse_brief_answer,
+                                           parse_motion_answer, select_dissimilar_frames)
 from sugar_mm.knowledge.schema import BODY_PARTS, KnowledgeError
 
 NAMES = ['high arm wave', 'hand clap', 'forward kick', 'side boxing']
@@ -132,6 +132,16 @@ def test_parse_motion_missing_parts(text, found):
     assert missing == [p for p in BODY_PARTS if p not in found]
 
 
+def test_parse_motion_skips_rambling_and_broken_fragments():
+    text = ('Head: tilting during physical exertion is controlled automatically by muscles that help maintain '
+            'posture without external aids like levers or pulleys etc\n'
+            'legs rising on top of each other (upper extremity\nHead: nods (twice)\nArm: (swings)\n'
+            'Hand: holds (a cup')
+    clauses, missing = parse_motion_answer(text)
+    assert clauses == {'head': 'head nods (twice)', 'arm': 'arm swings'}
+    assert parse_motion_answer(text, max_words=40)[0]['head'].startswith('head tilting during')
+
+
 def test_parse_motion_labelled_line_beats_sentence():
     clauses, _ = parse_motion_answer('The head turns a little while the arm moves.\nHead: nods twice\n'
                                      'Head: shakes')
@@ -154,9 +164,18 @@ def test_parse_motion_labelled_line_beats_sentence():
     ('- The person waves an arm high.\n- The person waves an arm high.', ['The person waves an arm high.']),
     ('high arm wave\n\nhigh arm wave.', []),
     ('', []),
+    ('A man raises his arm high above the head. She then waves it in the kitchen all day long. The hand sways '
+     'left and right.', ['A man raises his arm high above the head.', 'The hand sways left and right.']),
+    ('The person waves an arm high above the head while standing in the middle of a large and very quiet room '
+     'with many tall windows, green plants, old wooden chairs and a long white table.', []),
 ])
 def test_parse_brief(text, want):
     assert parse_brief_answer(text, 'high arm wave') == want
+
+
+def test_parse_brief_rebalances_quotes():
+    assert parse_brief_answer('The person performing "clean dishes" is performing a "hammer."', 'hammer') == [
+        'The person performing "clean dishes" is performing a "hammer".']
 
 
 def test_parse_brief_keeps_text_that_only_starts_like_the_class():

@@ -1,0 +1,4 @@
+# Bridge ablation (paper Table 4) on MSR Action3D X-Sub, stage 2: one linear layer, every time step a token (L_s = 32 tokens).
+# The TQP row is configs/sugar/sugar_msr3d_xsub.py.
+_base_ = ['../sugar_msr3d_xsub.py']
+model = dict(cls_head=dict(bridge=dict(_delete_=True, type='linear')))
