@@ -207,10 +207,27 @@ def test_predict_softmax_and_clip_average(text_cache):
 
 def test_predict_scores_are_scaled_cosine_to_prototypes(text_cache):
     torch.manual_seed(0)
-    head = build(text_cache).eval()
+    head = build(text_cache, test_scoring='prototype').eval()
     x = feats(2)
     emb = torch.nn.functional.normalize(head.proj(x.mean(dim=(3, 4)).mean(dim=1)), dim=-1)
     torch.testing.assert_close(head(x), emb @ head.prototypes.t() / 0.07)
+
+
+def test_mil_scores_are_log_mean_exp_over_each_class_texts(text_cache):
+    """The default test scoring matches the training objective: log mean_t exp(s.t / tau) per class."""
+    torch.manual_seed(0)
+    head = build(text_cache).eval()
+    assert head.test_scoring == 'mil'
+    x = feats(2)
+    emb = torch.nn.functional.normalize(head.proj(x.mean(dim=(3, 4)).mean(dim=1)), dim=-1)
+    expected = torch.zeros(2, 20)
+    for k in range(20):
+        texts = torch.cat([head.motion_emb[head.motion_cls == k], head.visual_emb[head.visual_cls == k]])
+        sims = emb @ texts.t() / 0.07
+        expected[:, k] = torch.log(torch.exp(sims).mean(1))
+    torch.testing.assert_close(head(x), expected, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match='test_scoring'):
+        build(text_cache, test_scoring='max')
 
 
 @pytest.mark.parametrize('n,per_class', [(1, 1), (2, 2), (3, 3), (5, 3), (0, 3)])

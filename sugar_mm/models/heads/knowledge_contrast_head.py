@@ -26,8 +26,8 @@ class KnowledgeContrastHead(BaseHead):
     Pools the encoder output over time, joints and persons, projects it linearly into the text space and
     contrasts it with the embeddings of the action knowledge: each sample's positives are the motion
     description and (a random draw of) the visual descriptions of its class, the negatives every other class's
-    texts. At test time ``pred_score`` is the softmax of the cosine similarity (divided by the temperature) to
-    each class's knowledge prototype (mean of its positive texts), so the stage-1 model is itself a classifier
+    texts. At test time ``pred_score`` is the softmax over classes of the MIL-NCE score of each class's texts
+    (``test_scoring``), so the stage-1 model is itself a classifier
     usable with ``AccMetric``, ``--dump`` and mmaction's analysis tools. New class names (zero-shot) only need a
     new text bank: see ``class_names`` and ``allow_unknown_classes``.
 
@@ -48,6 +48,10 @@ class KnowledgeContrastHead(BaseHead):
             required > 0 when ``knowledge_types`` is empty).
         dropout (float): Dropout before the projection.
         text_cache_dir (str, optional): Where the text bank caches its embeddings.
+        test_scoring (str): How a class is scored at test time. ``'mil'`` (default): the MIL-NCE posterior,
+            ``log mean_{t in class} exp(s . t / tau)`` over the class's positive texts, consistent with the
+            training loss (which only needs a sample close to *some* of its texts); ``'prototype'``: similarity
+            to the normalised mean of the class's texts.
         topk (tuple[int]): Training accuracies to log.
         average_clips (str): How test clips are averaged (``'prob'``, ``'score'`` or None).
 
@@ -67,6 +71,7 @@ class KnowledgeContrastHead(BaseHead):
                  ce_weight: float = 0.0,
                  dropout: float = 0.0,
                  text_cache_dir: Optional[str] = None,
+                 test_scoring: str = 'mil',
                  topk: Tuple[int, ...] = (1, 5),
                  average_clips: Optional[str] = 'prob',
                  init_cfg: Optional[dict] = None) -> None:
@@ -97,6 +102,9 @@ class KnowledgeContrastHead(BaseHead):
         else:
             self.register_buffer('logit_scale', init_scale)
         self.fc_cls = nn.Linear(in_channels, self.num_classes) if ce_weight > 0 else None
+        if test_scoring not in ('mil', 'prototype'):
+            raise ValueError(f'test_scoring must be "mil" or "prototype", got {test_scoring!r}')
+        self.test_scoring = test_scoring
 
         # text embeddings: derived data (cached on disk), never stored in checkpoints
         motion, motion_cls = bank.select('motion')
@@ -105,6 +113,12 @@ class KnowledgeContrastHead(BaseHead):
         self.register_buffer('motion_cls', motion_cls, persistent=False)
         self.register_buffer('visual_emb', visual, persistent=False)  # (N_vis, D)
         self.register_buffer('visual_cls', visual_cls, persistent=False)
+        kinds = [k for k in knowledge_types]
+        all_emb = torch.cat([motion if 'motion' in kinds else motion[:0], visual if 'visual' in kinds else visual[:0]])
+        all_cls = torch.cat([motion_cls if 'motion' in kinds else motion_cls[:0],
+                             visual_cls if 'visual' in kinds else visual_cls[:0]])
+        self.register_buffer('all_texts', all_emb, persistent=False)  # the positives of every class
+        self.register_buffer('all_texts_cls', all_cls, persistent=False)
         prototype_kinds = knowledge_types or ('name', )
         proto = torch.stack([bank.per_class(k) for k in prototype_kinds]).mean(0)
         self.register_buffer('prototypes', F.normalize(proto, dim=-1), persistent=False)  # (K, D)
@@ -129,8 +143,22 @@ class KnowledgeContrastHead(BaseHead):
         the head was trained without knowledge."""
         if not self.knowledge_types:
             return self.fc_cls(self.pool(x))
+        return self.class_scores(self.embed(x))
+
+    def class_scores(self, emb: torch.Tensor) -> torch.Tensor:
+        """(N, D) normalised embeddings -> (N, K) class scores (``test_scoring``)."""
         scale = self.logit_scale.clamp(max=math.log(100.0)).exp()
-        return scale * self.embed(x) @ self.prototypes.t()
+        if self.test_scoring == 'prototype':
+            return scale * emb @ self.prototypes.t()
+        return self.class_log_mean_exp(scale * emb @ self.all_texts.t())
+
+    def class_log_mean_exp(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N, N_texts) text logits -> (N, K): ``log mean exp`` over each class's texts."""
+        out = logits.new_full((logits.shape[0], self.num_classes), torch.finfo(logits.dtype).min)
+        for k in range(self.num_classes):  # K is small; texts of a class are few
+            cols = self.all_texts_cls == k
+            out[:, k] = torch.logsumexp(logits[:, cols], dim=1) - math.log(int(cols.sum()))
+        return out
 
     def _training_texts(self) -> Tuple[torch.Tensor, torch.Tensor]:
         """This step's candidate texts (embeddings, class ids): motion + a random draw of visual texts."""
@@ -164,7 +192,7 @@ class KnowledgeContrastHead(BaseHead):
             scale = self.logit_scale.clamp(max=math.log(100.0)).exp()
             logits = scale * emb @ texts.t()
             losses['loss_milnce'] = mil_nce_loss(logits, text_cls[None, :] == labels[:, None])
-            scores = scale * emb @ self.prototypes.t()
+            scores = self.class_scores(emb.detach())
             losses['temperature'] = self.temperature.detach()
         if self.fc_cls is not None:
             ce_logits = self.fc_cls(self.dropout(pooled))
