@@ -1,0 +1,267 @@
+"""Measure what SUGAR costs next to an mmaction baseline: throughput, latency, memory, parameters, FLOPs.
+
+    python tools/analysis/benchmark.py configs/sugar/sugar_msr3d_xsub.py \\
+        --stage1 configs/sugar/stage1_ctrgcn_msr3d_xsub.py --baseline configs/baselines/ctrgcn_msr3d_xsub.py \\
+        --out work_dirs/benchmark.json
+
+Sections (each: warm-up, then ``--reps`` timed repetitions; median and spread (min..max) reported):
+
+* ``machine``: threads, and the measured fp32 matmul peak (GFLOP/s) that the efficiency figures refer to;
+* ``data``: samples/s the training dataloader delivers with the config's workers, vs samples/s training eats;
+* ``stage1`` / ``baseline``: one training step (forward + backward + SGD) on a real batch, FLOPs per sample,
+  parameters; the ratio stage 1 / baseline (same backbone input size);
+* ``stage2_train``: one LLM-head training step, achieved FLOP/s and its fraction of the matmul peak;
+* ``stage2_infer``: per-sample latency of scoring all classes (shared prompt cache + candidate tree) and of
+  greedy generation, vs one prompt forward;
+* ``scoring_vs_classes``: scoring cost / one prompt forward for C = 20, 60, 120 class names;
+* ``tokens_vs_length``: inference time vs encoder sequence length L_s for the TQP (k tokens) and the linear
+  bridge (L_s tokens);
+* peak resident memory after each section.
+
+The encoder weights need not be trained: costs do not depend on the weights (``encoder_checkpoint`` is dropped).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import statistics
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+
+def timeit(fn, reps, warmup=1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return dict(median=statistics.median(times), min=min(times), max=max(times), reps=reps)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def count_flops(fn):
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def matmul_peak(n=2048, reps=5):
+    import torch
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    t = timeit(lambda: a @ b, reps, warmup=2)
+    return 2 * n ** 3 / t['median'] / 1e9
+
+
+def load_cfg(path, overrides=None):
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    if overrides:
+        cfg.merge_from_dict(overrides)
+    return cfg
+
+
+def build_model(cfg):
+    from mmaction.registry import MODELS
+    model_cfg = dict(cfg.model)
+    model_cfg.pop('encoder_checkpoint', None)  # costs do not depend on trained weights
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model
+
+
+def real_batch(cfg, n, split='train'):
+    """``n`` samples through the config's pipeline, collated and preprocessed."""
+    from mmaction.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
+    loader = cfg.train_dataloader if split == 'train' else cfg.test_dataloader
+    ds = DATASETS.build(loader.dataset)
+    return [ds[i % len(ds)] for i in range(n)], ds, pseudo_collate
+
+
+def train_step_cost(cfg, batch_size, reps):
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    model = build_model(cfg).train()
+    items, _, collate = real_batch(cfg, batch_size)
+    data = model.data_preprocessor(collate(items), True)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+
+    def step():
+        losses = model(**data, mode='loss')
+        loss, _ = model.parse_losses(losses)
+        optim.update_params(loss)
+
+    t = timeit(step, reps)
+    flops = count_flops(lambda: model.parse_losses(model(**data, mode='loss'))[0].backward())
+    optim.zero_grad()
+    params = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return model, dict(step_seconds=t, batch_size=batch_size, samples_per_s=batch_size / t['median'],
+                       train_flops_per_sample=flops / batch_size, gflops_per_s=flops / t['median'] / 1e9,
+                       params=params, trainable_params=trainable)
+
+
+def data_throughput(cfg, batches):
+    from mmengine.runner import Runner
+    loader = Runner.build_dataloader(cfg.train_dataloader)
+    it = iter(loader)
+    next(it)  # start the workers
+    t = time.perf_counter()
+    n = 0
+    for _ in range(batches):
+        try:
+            batch = next(it)
+        except StopIteration:
+            it = iter(loader)
+            batch = next(it)
+        n += len(batch['inputs'])
+    return dict(samples_per_s=n / (time.perf_counter() - t), num_workers=cfg.train_dataloader.num_workers)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='stage-2 config (LLM head)')
+    parser.add_argument('--stage1', help='stage-1 config (knowledge-contrast head)')
+    parser.add_argument('--baseline', help='mmaction baseline config (GCNHead) of the same input size')
+    parser.add_argument('--reps', type=int, default=5)
+    parser.add_argument('--batch-size', type=int, default=None, help='default: the configs\' batch sizes')
+    parser.add_argument('--out', default='work_dirs/benchmark.json')
+    parser.add_argument('--skip', nargs='*', default=[], help='sections to skip')
+    args = parser.parse_args(argv)
+
+    import torch
+    import sugar_mm  # noqa: F401
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    report = dict(machine=dict(threads=torch.get_num_threads(), cpu_count=os.cpu_count(),
+                               torch=torch.__version__, device='cpu'))
+    peak = matmul_peak()
+    report['machine']['matmul_peak_gflops'] = peak
+    print(f'matmul peak: {peak:.1f} GFLOP/s on {torch.get_num_threads()} threads', flush=True)
+
+    s2 = load_cfg(args.config)
+    bs2 = args.batch_size or s2.train_dataloader.batch_size
+
+    if args.stage1 and 'stage1' not in args.skip:
+        s1 = load_cfg(args.stage1)
+        bs1 = args.batch_size or s1.train_dataloader.batch_size
+        _, r = train_step_cost(s1, bs1, args.reps)
+        report['stage1'] = r
+        print(f'stage 1 train step: {r["step_seconds"]["median"]:.3f} s ({bs1} samples)', flush=True)
+        if 'data' not in args.skip:
+            d = data_throughput(s1, batches=20)
+            d['training_samples_per_s'] = r['samples_per_s']
+            d['ratio'] = d['samples_per_s'] / r['samples_per_s']
+            report['data'] = d
+            print(f'data pipeline: {d["samples_per_s"]:.0f} samples/s = {d["ratio"]:.1f}x what stage-1 training '
+                  'consumes', flush=True)
+    if args.baseline and 'baseline' not in args.skip:
+        b = load_cfg(args.baseline)
+        bsb = args.batch_size or b.train_dataloader.batch_size
+        _, r = train_step_cost(b, bsb, args.reps)
+        report['baseline'] = r
+        print(f'baseline train step: {r["step_seconds"]["median"]:.3f} s ({bsb} samples)', flush=True)
+        if 'stage1' in report:
+            ratio = report['stage1']['step_seconds']['median'] / r['step_seconds']['median'] * (bsb / bs1)
+            report['stage1_vs_baseline'] = ratio
+            print(f'stage 1 / baseline time per sample: {ratio:.2f}x', flush=True)
+    report['peak_rss_mb_after_stage1'] = peak_rss_mb()
+
+    if 'stage2_train' not in args.skip:
+        model, r = train_step_cost(s2, bs2, args.reps)
+        r['fraction_of_matmul_peak'] = r['gflops_per_s'] / peak
+        report['stage2_train'] = r
+        print(f'stage 2 train step: {r["step_seconds"]["median"]:.2f} s ({bs2} samples), {r["gflops_per_s"]:.1f} '
+              f'GFLOP/s = {100 * r["fraction_of_matmul_peak"]:.0f}% of peak; trainable {r["trainable_params"]:,} of '
+              f'{r["params"]:,}', flush=True)
+    else:
+        model = build_model(s2)
+    report['peak_rss_mb_after_stage2_train'] = peak_rss_mb()
+    model.eval()
+    head = model.cls_head
+
+    items, ds, collate = real_batch(s2, bs2, split='test')
+    data = model.data_preprocessor(collate(items), False)
+    with torch.no_grad():
+        feats, _ = model.extract_feat(data['inputs'], test_mode=True)
+        action = head.action_tokens(feats)
+        n = action.shape[0]
+        names = head.class_names
+        t_prompt = timeit(lambda: head.encode_prompt(action, names), args.reps)
+        state = head.encode_prompt(action, names)
+        t_score = timeit(lambda: head.score_classes(action, names, state), args.reps)
+        t_gen = timeit(lambda: head.generate(action, names, state), max(1, args.reps // 2))
+        t_pred = timeit(lambda: model(**data, mode='predict'), max(1, args.reps // 2))
+        f_prompt = count_flops(lambda: head.encode_prompt(action, names))
+        f_score = count_flops(lambda: head.score_classes(action, names, state))
+    report['stage2_infer'] = dict(
+        batch_size=n, prompt_seconds=t_prompt, scoring_seconds=t_score, generation_seconds=t_gen,
+        predict_seconds=t_pred, predict_ms_per_sample=1000 * t_pred['median'] / n,
+        samples_per_s=n / t_pred['median'], scoring_over_prompt=(t_prompt['median'] + t_score['median']) /
+        t_prompt['median'], prompt_flops_per_sample=f_prompt / n, scoring_flops_per_sample=f_score / n)
+    r = report['stage2_infer']
+    print(f'stage 2 inference ({n} samples): prompt {t_prompt["median"]:.2f} s, scoring {t_score["median"]:.2f} s '
+          f'(prompt+scoring = {r["scoring_over_prompt"]:.2f}x prompt), generation {t_gen["median"]:.2f} s; '
+          f'{r["predict_ms_per_sample"]:.0f} ms/sample end to end', flush=True)
+    report['peak_rss_mb_after_stage2_infer'] = peak_rss_mb()
+
+    if 'scoring_vs_classes' not in args.skip:
+        from sugar_mm.datasets.label_maps import load_label_map
+        rows = {}
+        for c, lm in ((20, 'msr_action3d'), (60, 'ntu60'), (120, 'ntu120')):
+            cls_names = load_label_map(lm)
+            with torch.no_grad():
+                tp = timeit(lambda: head.encode_prompt(action, cls_names), max(1, args.reps // 2))
+                st = head.encode_prompt(action, cls_names)
+                ts = timeit(lambda: head.score_classes(action, cls_names, st), max(1, args.reps // 2))
+            tree = head._candidate_tree(cls_names)
+            rows[c] = dict(prompt_s=tp['median'], scoring_s=ts['median'],
+                           prompt_plus_scoring_over_prompt=(tp['median'] + ts['median']) / tp['median'],
+                           tree_tokens=int(tree['node_tokens'].numel()),
+                           prompt_tokens=len(head.prompt(cls_names).prefix_ids) + action.shape[1] +
+                           len(head.prompt(cls_names).suffix_ids))
+            print(f'C={c}: prompt {tp["median"]:.2f} s, +scoring {ts["median"]:.2f} s -> '
+                  f'{rows[c]["prompt_plus_scoring_over_prompt"]:.2f}x ({rows[c]["tree_tokens"]} tree tokens, '
+                  f'{rows[c]["prompt_tokens"]} prompt tokens)', flush=True)
+        report['scoring_vs_classes'] = rows
+
+    if 'tokens_vs_length' not in args.skip:
+        from sugar_mm.models.bridges import build_bridge
+        C = feats.shape[2]
+        rows = {}
+        original = head.bridge
+        for kind, bcfg in (('tqp', dict(s2.model.cls_head.bridge)), ('linear', dict(type='linear'))):
+            head.bridge = build_bridge(bcfg, C, head.llm_hidden).eval()
+            for L in (32, 64, 128, 256):
+                f = torch.randn(n, 1, C, L, 1)  # token_layout 'time' over L steps
+                saved = head.token_layout
+                head.token_layout = 'time'
+                with torch.no_grad():
+                    act = head.action_tokens(f)
+                    t = timeit(lambda: head.score_classes(act, names), max(1, args.reps // 2))
+                head.token_layout = saved
+                rows[f'{kind}_L{L}'] = dict(bridge=kind, L_s=L, llm_action_tokens=int(act.shape[1]),
+                                            seconds=t['median'])
+                print(f'{kind:6s} L_s={L:4d}: {act.shape[1]:4d} action tokens, prompt+scoring {t["median"]:.2f} s',
+                      flush=True)
+        head.bridge = original
+        report['tokens_vs_length'] = rows
+
+    report['peak_rss_mb'] = peak_rss_mb()
+    os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
+    from sugar_mm.utils.io import atomic_write_text
+    atomic_write_text(args.out, json.dumps(report, indent=1, default=float) + '\n')
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()
