@@ -105,3 +105,19 @@ def test_missing_stage1_checkpoint_names_the_command(tmp_path, msr_pkl):
     proc = run_tool(['tools/train.py', cfg, '--work-dir', str(tmp_path / 'w')], check=False)
     assert proc.returncode != 0
     assert 'python tools/train.py configs/sugar/stage1_ctrgcn_msr3d_xsub.py' in proc.stderr
+
+
+def test_stage2_ddp_two_cpu_processes_without_find_unused_parameters(pipeline, tmp_path, msr_pkl):
+    """DDP with the frozen LLM and the frozen encoder: every trainable parameter (TQP, LoRA) gets a gradient
+    each step, so DDP needs no find_unused_parameters (it would raise otherwise)."""
+    cfg = write_config(tmp_path, 'configs/sugar/sugar_msr3d_xsub.py', stage2_override(msr_pkl, pipeline['encoder']) +
+                       'train_dataloader = dict(batch_size=16)\nfind_unused_parameters = False\n')
+    work = str(tmp_path / 'ddp')
+    proc = run_tool(['tools/dist_train.sh', cfg, '2', '--work-dir', work, '--seed', '0', '--no-validate',
+                     '--cfg-options', 'default_hooks.logger.interval=1'], env=dict(PORT='29541'))
+    log = proc.stdout + proc.stderr
+    assert 'Distributed training: True' in log
+    # 284 sequences / 2 ranks / batch 16 = 9 iterations per rank
+    assert 'Epoch(train) [1][9/9]' in log and 'loss_lm' in log
+    ckpt = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu', weights_only=False)
+    assert all(k.startswith('cls_head.bridge.') or 'lora_' in k for k in ckpt['state_dict'])
