@@ -1,18 +1,8 @@
-# SUGAR stage 2 on PKU-MMD (pku_mmd_xview), paper scale (see sugar_ntu120.py).
-_base_ = [
-    './_base_/default_runtime.py',
-    './_base_/datasets/pku_mmd_xview.py',
-    './_base_/schedules/llm_1e.py',
-    './_base_/models/sugar_llama2_7b.py',
-]
+# SUGAR stage 2 on PKU-MMD X-View, paper scale (see sugar_pku_mmd_xsub.py).
+_base_ = ['./sugar_pku_mmd_xsub.py']
 stage1_config = 'configs/sugar/stage1_ctrgcn_pku_mmd_xview.py'
-model = dict(
-    encoder_checkpoint='work_dirs/stage1_ctrgcn_pku_mmd_xview/encoder.pth',
-    encoder_checkpoint_hint=f'bash tools/dist_train.sh {stage1_config} 8',
-    cls_head=dict(class_names='pku_mmd', knowledge='pku_mmd'))
-train_dataloader = dict(batch_size=16)
-val_dataloader = dict(batch_size=16)
-test_dataloader = dict(batch_size=16)
-val_evaluator = [dict(type='LLMRecognitionMetric')]
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(interval=1, save_best='llm/top1', rule='greater'), logger=dict(interval=20))
+model = dict(encoder_checkpoint='work_dirs/stage1_ctrgcn_pku_mmd_xview/encoder.pth',
+             encoder_checkpoint_hint=f'bash tools/dist_train.sh {stage1_config} 8')
+train_dataloader = dict(dataset=dict(split='xview_train'))
+val_dataloader = dict(dataset=dict(split='xview_val'))
+test_dataloader = dict(dataset=dict(split='xview_val'))

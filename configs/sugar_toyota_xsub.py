@@ -11,7 +11,7 @@ model = dict(
     backbone=dict(graph_cfg=dict(layout='toyota_13'), num_person=1),
     encoder_checkpoint='work_dirs/stage1_ctrgcn_toyota_xsub/encoder.pth',
     encoder_checkpoint_hint=f'bash tools/dist_train.sh {stage1_config} 8',
-    cls_head=dict(class_names=_base_.train_dataloader.dataset.get('class_subset', 'toyota'), knowledge='toyota',
+    cls_head=dict(class_names='toyota', knowledge='toyota',
                   token_layout='time_joint'))
 train_dataloader = dict(batch_size=16)
 val_dataloader = dict(batch_size=16)

@@ -8,7 +8,7 @@ _base_ = [
 ]
 model = dict(
     backbone=dict(graph_cfg=dict(layout='toyota_13'), num_person=1),
-    cls_head=dict(knowledge='toyota', class_names=_base_.train_dataloader.dataset.get('class_subset', 'toyota')))
+    cls_head=dict(knowledge='toyota', class_names='toyota'))
 custom_hooks = [dict(type='ExportEncoderHook', source='last')]
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3, save_best='acc/mean1', rule='greater'))
 auto_scale_lr = dict(enable=False, base_batch_size=100)

@@ -12,6 +12,7 @@ LABEL_MAPS: Dict[str, str] = {
     'ntu120': 'label_map_ntu120.txt',
     'pku_mmd': 'label_map_pku_mmd.txt',
     'toyota': 'label_map_toyota.txt',
+    'toyota_xview': 'label_map_toyota_xview.txt',  # the 19 classes of the cross-view protocols
     'msr_action3d': 'label_map_msr_action3d.txt',
 }
 

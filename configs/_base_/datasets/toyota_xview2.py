@@ -1,11 +1,6 @@
-# Toyota Smarthome cross-view 2: the 19 cross-view classes only (labels remapped to their order), cameras as in
-# tools/data/toyota.py's xview2_train / xview2_val splits.
+# Toyota Smarthome cross-view 2: only the 19 cross-view classes (label map 'toyota_xview'; labels remapped to its
+# order), cameras as in tools/data/toyota.py's xview2_train / xview2_val splits.
 _base_ = ['./toyota_xsub.py']
-xview_classes = [
-    'Cutbread', 'Drink.Frombottle', 'Drink.Fromcan', 'Drink.Fromcup', 'Drink.Fromglass', 'Eat.Attable', 'Eat.Snack',
-    'Enter', 'Getup', 'Leave', 'Pour.Frombottle', 'Pour.Fromcan', 'Readbook', 'Sitdown', 'Takepills', 'Uselaptop',
-    'Usetablet', 'Usetelephone', 'Walk'
-]
-train_dataloader = dict(dataset=dict(split='xview2_train', class_subset=xview_classes))
-val_dataloader = dict(dataset=dict(split='xview2_val', class_subset=xview_classes))
-test_dataloader = dict(dataset=dict(split='xview2_val', class_subset=xview_classes))
+train_dataloader = dict(dataset=dict(split='xview2_train', class_subset='toyota_xview'))
+val_dataloader = dict(dataset=dict(split='xview2_val', class_subset='toyota_xview'))
+test_dataloader = dict(dataset=dict(split='xview2_val', class_subset='toyota_xview'))

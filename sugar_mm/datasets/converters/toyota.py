@@ -69,9 +69,8 @@ LCRNET_JOINTS = ('right_ankle', 'left_ankle', 'right_knee', 'left_knee', 'right_
 IMG_SHAPE = (480, 640)
 XSUB_TRAIN_SUBJECTS = (3, 4, 6, 7, 9, 12, 13, 15, 17, 19, 25)
 #: The 19 classes of the cross-view protocols (label ``i`` of a cross-view class subset is ``XVIEW_CLASSES[i]``).
-XVIEW_CLASSES = ('Cutbread', 'Drink.Frombottle', 'Drink.Fromcan', 'Drink.Fromcup', 'Drink.Fromglass', 'Eat.Attable',
-                 'Eat.Snack', 'Enter', 'Getup', 'Leave', 'Pour.Frombottle', 'Pour.Fromcan', 'Readbook', 'Sitdown',
-                 'Takepills', 'Uselaptop', 'Usetablet', 'Usetelephone', 'Walk')
+#: The 19 cross-view classes (the shipped label map ``'toyota_xview'``).
+XVIEW_CLASSES = tuple(load_label_map('toyota_xview'))
 #: Cross-view protocols: name -> (training cameras, test cameras).
 XVIEW_CAMERAS: Dict[str, Tuple[Tuple[int, ...], Tuple[int, ...]]] = {
     'xview1': ((1, ), (2, )),
