@@ -166,7 +166,11 @@ def test_zsl_known_members_and_errors():
     assert zsl_class_names('ntu60_55_5', 'unseen') == [
         'reading', 'writing', 'put on a hat/cap', 'jump up', "touch other person's pocket"]
     assert sorted(zsl_splits()) == sorted(['ntu60_55_5', 'ntu60_48_12', 'ntu120_110_10', 'ntu120_96_24',
-                                           'pku_mmd_46_5', 'pku_mmd_39_12', 'msr_action3d_15_5'])
+                                           'pku_mmd_46_5', 'pku_mmd_39_12', 'msr_action3d_15_5',
+                                           'ntu60_to_ntu120_p1'])
+    # P1's 10 classes are NTU-120 classes that NTU-60 lacks
+    p1 = zsl_class_names('ntu60_to_ntu120_p1', 'unseen')
+    assert len(p1) == 10 and not set(p1) & set(load_label_map('ntu60'))
     with pytest.raises(KeyError, match="unknown zero-shot split 'x'"):
         zsl_class_names('x', 'seen')
     with pytest.raises(ValueError, match='part must be'):
