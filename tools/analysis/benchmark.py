@@ -8,8 +8,9 @@ Sections (each: warm-up, then ``--reps`` timed repetitions; median and spread (m
 
 * ``machine``: threads, and the measured fp32 matmul peak (GFLOP/s) that the efficiency figures refer to;
 * ``data``: samples/s the training dataloader delivers with the config's workers, vs samples/s training eats;
-* ``stage1`` / ``baseline``: one training step (forward + backward + SGD) on a real batch, FLOPs per sample,
-  parameters; the ratio stage 1 / baseline (same backbone input size);
+* ``stage1`` / ``same_backbone_gcnhead`` / ``baseline``: one training step (forward + backward + SGD) on a real
+  batch, FLOPs per sample, parameters, for stage 1, for the same encoder with mmaction's ``GCNHead`` (what the
+  knowledge-contrast head costs) and for the ``--baseline`` config (an mmaction model of the same input size);
 * ``stage2_train``: one LLM-head training step, achieved FLOP/s and its fraction of the matmul peak;
 * ``stage2_infer``: per-sample latency of scoring all classes (shared prompt cache + candidate tree) and of
   greedy generation, vs one prompt forward;
@@ -164,6 +165,20 @@ def main(argv=None):
             report['data'] = d
             print(f'data pipeline: {d["samples_per_s"]:.0f} samples/s = {d["ratio"]:.1f}x what stage-1 training '
                   'consumes', flush=True)
+    if args.stage1 and 'same_backbone' not in args.skip:
+        # the same encoder with mmaction's GCNHead (a linear classifier): what the knowledge-contrast head costs
+        same = load_cfg(args.stage1)
+        head = same.model.cls_head
+        classes = head.get('class_names')
+        from sugar_mm.datasets.label_maps import load_label_map
+        num_classes = len(load_label_map(classes)) if isinstance(classes, str) else len(classes)
+        same.model.cls_head = dict(type='GCNHead', num_classes=num_classes, in_channels=head.in_channels)
+        _, r = train_step_cost(same, bs1, args.reps)
+        report['same_backbone_gcnhead'] = r
+        ratio = report['stage1']['step_seconds']['median'] / r['step_seconds']['median']
+        report['stage1_vs_same_backbone_gcnhead'] = ratio
+        print(f'same encoder + GCNHead train step: {r["step_seconds"]["median"]:.3f} s -> stage 1 costs {ratio:.2f}x',
+              flush=True)
     if args.baseline and 'baseline' not in args.skip:
         b = load_cfg(args.baseline)
         bsb = args.batch_size or b.train_dataloader.batch_size

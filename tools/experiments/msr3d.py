@@ -34,6 +34,7 @@ def row(name, config, options=(), test_options=(), stage1=None, metrics=('acc/to
 
 
 S1_METRICS = ('acc/top1', 'acc/top5', 'acc/mean1')
+W64 = ('model.backbone.base_channels=64', 'model.cls_head.in_channels=256')
 LLM_METRICS = ('llm/top1', 'llm/top5', 'llm/text_top1', 'llm/parse_failure_rate')
 
 
@@ -49,10 +50,15 @@ def tables():
             row('stage1_visual', 'configs/sugar/stage1_ablation_msr3d_visual.py', metrics=S1_METRICS),
             row('stage1_motion', 'configs/sugar/stage1_ablation_msr3d_motion.py', metrics=S1_METRICS),
             row('stage1_both', S1, metrics=S1_METRICS),
+            # the same at the full CTR-GCN width of the baselines (base 64; ~2x the CPU time)
+            row('stage1_both_w64', S1, W64, metrics=S1_METRICS),
         ],
         'stage2': [
             row('sugar_tqp_k8', S2, [f'model.encoder_checkpoint={enc}'], [f'model.encoder_checkpoint={enc}'],
                 stage1='stage1_both', metrics=LLM_METRICS),
+            row('sugar_tqp_k8_w64', S2, [f'model.encoder_checkpoint={ROOT}/stage1_both_w64/encoder.pth', *W64],
+                [f'model.encoder_checkpoint={ROOT}/stage1_both_w64/encoder.pth', *W64], stage1='stage1_both_w64',
+                metrics=LLM_METRICS),
         ] + [
             row(f'sugar_{b}', f'configs/sugar/ablation/sugar_msr3d_bridge_{b}.py', [f'model.encoder_checkpoint={enc}'],
                 [f'model.encoder_checkpoint={enc}'], stage1='stage1_both', metrics=LLM_METRICS)
