@@ -1,5 +1,6 @@
 """Run the real command-line tools in subprocesses, with small config overrides written as config files."""
 import os
+import socket
 import os.path as osp
 import subprocess
 import sys
@@ -40,6 +41,24 @@ def run_tool(args, timeout=600, env=None, check=True):
         cmd = [sys.executable, osp.join(REPO, args[0])] + list(args[1:])
     proc = subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
-        raise AssertionError(f'{" ".join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
-                             f'{proc.stderr[-5000:]}')
+        raise AssertionError(f'{" ".join(cmd)} failed ({proc.returncode}):\n'
+                             f'error lines: {error_lines(proc.stdout + proc.stderr)}\n'
+                             f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
     return proc
+
+
+def error_lines(log: str, limit: int = 20) -> list:
+    """The distinct lines of ``log`` that name an exception (the root cause, when a launcher buries it)."""
+    seen = []
+    for line in log.splitlines():
+        line = line.strip()
+        if ('Error' in line or 'Exception' in line) and 'Traceback' not in line and line not in seen:
+            seen.append(line)
+    return seen[:limit]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for a torchrun rendezvous; fixed ports collide between runs)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

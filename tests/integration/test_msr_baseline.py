@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from .helpers import loader_overrides, run_tool, write_config
+from .helpers import free_port, loader_overrides, run_tool, write_config
 
 TINY_STGCN = '''
 model = dict(backbone=dict(base_channels=8, num_stages=3, inflate_stages=[2], down_stages=[2]),
@@ -47,7 +47,7 @@ def test_dist_train_two_cpu_processes(tmp_path, converted):
     cfg = write_config(tmp_path, 'configs/baselines/stgcn_msr3d_xsub.py', TINY_STGCN + loader_overrides(converted))
     work = str(tmp_path / 'work')
     proc = run_tool(['tools/dist_train.sh', cfg, '2', '--work-dir', work, '--seed', '0', '--no-validate',
-                     '--cfg-options', 'default_hooks.logger.interval=1'], env=dict(PORT='29517'))
+                     '--cfg-options', 'default_hooks.logger.interval=1'], env=dict(PORT=str(free_port())))
     log = proc.stdout + proc.stderr
     assert 'Distributed training: True' in log
     # 284 training sequences over 2 ranks at batch 16: 9 iterations per rank (18 on one process)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.conftest import TINY_BERT, TINY_LLAMA
-from .helpers import TINY_CTRGCN, loader_overrides, run_tool, write_config
+from .helpers import free_port, TINY_CTRGCN, loader_overrides, run_tool, write_config
 
 TINY_TEXT = dict(type='SentenceTextEncoder', config=TINY_BERT, tokenizer='embedded:all-minilm-l6-v2')
 TINY_LLM = dict(config=TINY_LLAMA, tokenizer='embedded:smollm2-135m-instruct')
@@ -114,7 +114,7 @@ def test_stage2_ddp_two_cpu_processes_without_find_unused_parameters(pipeline, t
                        'train_dataloader = dict(batch_size=16)\nfind_unused_parameters = False\n')
     work = str(tmp_path / 'ddp')
     proc = run_tool(['tools/dist_train.sh', cfg, '2', '--work-dir', work, '--seed', '0', '--no-validate',
-                     '--cfg-options', 'default_hooks.logger.interval=1'], env=dict(PORT='29541'))
+                     '--cfg-options', 'default_hooks.logger.interval=1'], env=dict(PORT=str(free_port())))
     log = proc.stdout + proc.stderr
     assert 'Distributed training: True' in log
     # 284 sequences / 2 ranks / batch 16 = 9 iterations per rank
