@@ -172,3 +172,19 @@ def test_data_bn_normalises_per_joint_coordinate():
 def test_bad_data_bn_type():
     with pytest.raises(ValueError, match='data_bn_type'):
         build(data_bn_type='MV')
+
+
+def test_batched_unit_equals_the_per_subset_sum():
+    """The unit's batched forward is exactly sum_i CTRGC_i(x, PA_i, alpha) (+ BN, residual, ReLU)."""
+    from sugar_mm.models.backbones.ctrgcn import CTRGCNUnit
+    torch.manual_seed(0)
+    A = torch.rand(3, 20, 20)
+    unit = CTRGCNUnit(12, 24, A).eval()
+    with torch.no_grad():
+        unit.alpha.fill_(0.7)
+        unit.bn.running_mean.normal_()
+        unit.bn.running_var.uniform_(0.5, 2)
+    x = torch.randn(2, 12, 9, 20)
+    reference = sum(conv(x, unit.PA[i], unit.alpha) for i, conv in enumerate(unit.convs))
+    expected = unit.relu(unit.bn(reference) + unit.down(x))
+    torch.testing.assert_close(unit(x), expected, rtol=1e-5, atol=1e-5)

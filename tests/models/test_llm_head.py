@@ -63,6 +63,35 @@ def test_loss_is_on_answer_tokens_only_and_gets_gradients_where_expected():
     assert abs(out['loss_lm'].item() - float(total / count)) < 1e-4
 
 
+def test_class_token_weight_weights_exactly_the_class_tokens():
+    """loss = sum(w_i * ce_i) / sum(w_i) with w = class_token_weight on the tokens of "{class}." only."""
+    feats = torch.randn(2, 1, 16, 6, 20)
+    plain, weighted = build_head(), build_head(class_token_weight=4.0)
+    random.seed(0)
+    answers = [plain.prompt.answer_ids(plain.answer_text(y)) for y in (3, 11)]
+    n_cls = [len(plain.prompt.candidate_ids(plain.class_names[y])) for y in (3, 11)]
+    assert all(a[:n] == plain.prompt.candidate_ids(plain.class_names[y])
+               for a, n, y in zip(answers, n_cls, (3, 11)))
+    with torch.no_grad():
+        prompt = plain.prompt_embeds(plain.action_tokens(feats), plain.class_names)
+        num, den = 0.0, 0.0
+        for i, a in enumerate(answers):
+            emb = torch.cat([prompt[i], plain._embed_ids(a, 'cpu')])[None]
+            logits = plain._lm_head()(plain._decoder()(inputs_embeds=emb).last_hidden_state)[0]
+            L = prompt.shape[1]
+            ce = F.cross_entropy(logits[L - 1:L - 1 + len(a)], torch.tensor(a), reduction='none')
+            w = torch.ones(len(a))
+            w[:n_cls[i]] = 4.0
+            num += float((w * ce).sum())
+            den += float(w.sum())
+    random.seed(0)
+    with torch.no_grad():
+        got = weighted.loss(feats, samples([3, 11]))['loss_lm'].item()
+    assert abs(got - num / den) < 1e-4
+    with pytest.raises(ValueError, match='class_token_weight'):
+        build_head(class_token_weight=0)
+
+
 def test_loss_falls_on_a_fixed_batch():
     head = build_head()
     feats = torch.randn(3, 1, 16, 6, 20)

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
@@ -74,11 +75,27 @@ class CTRGCNUnit(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C_in, T, V) -> (N, C_out, T, V)."""
-        y = None
-        for i, conv in enumerate(self.convs):
-            z = conv(x, self.PA[i], self.alpha)
-            y = z if y is None else y + z
+        """(N, C_in, T, V) -> (N, C_out, T, V).
+
+        Computes ``sum_i CTRGC_i(x, PA[i], alpha)`` with all subsets batched: one convolution for every
+        subset's values, the relation branches on the time-averaged input (a 1x1 convolution commutes with the
+        mean over time, so this is exact and T times cheaper), one grouped convolution for the refinements and
+        one contraction over (subset, joint). Same parameters and result as the per-subset loop.
+        """
+        N, _, T, V = x.shape
+        K = self.num_subsets
+        convs = list(self.convs)
+        R = convs[0].conv1.out_channels
+        C = convs[0].conv3.out_channels
+        v = F.conv2d(x, torch.cat([c.conv3.weight for c in convs]), torch.cat([c.conv3.bias for c in convs]))
+        qk = F.conv2d(x.mean(-2, keepdim=True),
+                      torch.cat([w for c in convs for w in (c.conv1.weight, c.conv2.weight)]),
+                      torch.cat([b for c in convs for b in (c.conv1.bias, c.conv2.bias)])).view(N, K, 2, R, V)
+        rel = torch.tanh(qk[:, :, 0].unsqueeze(-1) - qk[:, :, 1].unsqueeze(-2))  # (N, K, R, V, V)
+        adj = F.conv2d(rel.reshape(N, K * R, V, V), torch.cat([c.conv4.weight for c in convs]),
+                       torch.cat([c.conv4.bias for c in convs]), groups=K).view(N, K, C, V, V)
+        adj = adj * self.alpha + self.PA.unsqueeze(1)  # (N, K, C_out, V, V)
+        y = torch.einsum('nkcuv,nkctv->nctu', adj, v.view(N, K, C, T, V))
         return self.relu(self.bn(y) + self.down(x))
 
 
