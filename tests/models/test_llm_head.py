@@ -24,6 +24,19 @@ def samples(labels):
     return [ActionDataSample().set_gt_label(torch.tensor([y])) for y in labels]
 
 
+def reference_answer_ce(head, feats, answers):
+    """Per-token cross-entropy of each answer after its prompt, from one plain full-sequence forward per sample."""
+    with torch.no_grad():
+        prompt = head.prompt_embeds(head.action_tokens(feats), head.class_names)
+        L = prompt.shape[1]
+        ces = []
+        for i, a in enumerate(answers):
+            emb = torch.cat([prompt[i], head._embed_ids(a, 'cpu')])[None]
+            logits = head._lm_head()(head._decoder()(inputs_embeds=emb).last_hidden_state)[0]
+            ces.append(F.cross_entropy(logits[L - 1:L - 1 + len(a)], torch.tensor(a), reduction='none'))
+    return ces
+
+
 @pytest.fixture(scope='module')
 def head():
     return build_head()
@@ -51,16 +64,9 @@ def test_loss_is_on_answer_tokens_only_and_gets_gradients_where_expected():
     # reference: full sequence forward, cross-entropy over the answer tokens only (prompt/action/pad ignored)
     random.seed(0)
     answers = [head.prompt.answer_ids(head.answer_text(y)) for y in (0, 7)]
-    with torch.no_grad():
-        prompt = head.prompt_embeds(head.action_tokens(feats), head.class_names)
-        total, count = 0.0, 0
-        for i, a in enumerate(answers):
-            emb = torch.cat([prompt[i], head._embed_ids(a, 'cpu')])[None]
-            logits = head._lm_head()(head._decoder()(inputs_embeds=emb).last_hidden_state)[0]
-            L = prompt.shape[1]
-            total += F.cross_entropy(logits[L - 1:L - 1 + len(a)], torch.tensor(a), reduction='sum')
-            count += len(a)
-    assert abs(out['loss_lm'].item() - float(total / count)) < 1e-4
+    ces = reference_answer_ce(head, feats, answers)
+    total, count = sum(float(ce.sum()) for ce in ces), sum(len(ce) for ce in ces)
+    assert abs(out['loss_lm'].item() - total / count) < 1e-4
 
 
 def test_class_token_weight_weights_exactly_the_class_tokens():
@@ -72,18 +78,12 @@ def test_class_token_weight_weights_exactly_the_class_tokens():
     n_cls = [len(plain.prompt.candidate_ids(plain.class_names[y])) for y in (3, 11)]
     assert all(a[:n] == plain.prompt.candidate_ids(plain.class_names[y])
                for a, n, y in zip(answers, n_cls, (3, 11)))
-    with torch.no_grad():
-        prompt = plain.prompt_embeds(plain.action_tokens(feats), plain.class_names)
-        num, den = 0.0, 0.0
-        for i, a in enumerate(answers):
-            emb = torch.cat([prompt[i], plain._embed_ids(a, 'cpu')])[None]
-            logits = plain._lm_head()(plain._decoder()(inputs_embeds=emb).last_hidden_state)[0]
-            L = prompt.shape[1]
-            ce = F.cross_entropy(logits[L - 1:L - 1 + len(a)], torch.tensor(a), reduction='none')
-            w = torch.ones(len(a))
-            w[:n_cls[i]] = 4.0
-            num += float((w * ce).sum())
-            den += float(w.sum())
+    num, den = 0.0, 0.0
+    for n, ce in zip(n_cls, reference_answer_ce(plain, feats, answers)):
+        w = torch.ones(len(ce))
+        w[:n] = 4.0
+        num += float((w * ce).sum())
+        den += float(w.sum())
     random.seed(0)
     with torch.no_grad():
         got = weighted.loss(feats, samples([3, 11]))['loss_lm'].item()
