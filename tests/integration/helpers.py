@@ -4,6 +4,7 @@ import socket
 import os.path as osp
 import subprocess
 import sys
+import ast
 import textwrap
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -14,10 +15,20 @@ TINY_CTRGCN = dict(type='CTRGCN', graph_cfg=dict(layout='kinect_v1', mode='spati
 
 
 def write_config(tmp_path, base: str, body: str, name: str = 'override.py') -> str:
-    """A config file inheriting ``base`` (repo-relative) with ``body`` appended."""
+    """A config file inheriting ``base`` (repo-relative) with ``body`` appended.
+
+    A name assigned twice in ``body`` is refused: the second ``train_dataloader = dict(...)`` would replace the
+    first, not merge with it, and silently drop an override (e.g. the ``ann_file`` pointing at the test data).
+    """
+    body = textwrap.dedent(body)
+    names = [t.id for node in ast.parse(body).body if isinstance(node, ast.Assign)
+             for t in node.targets if isinstance(t, ast.Name)]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f'config override assigns {twice} more than once; merge them into one dict')
     path = osp.join(str(tmp_path), name)
     with open(path, 'w') as f:
-        f.write(f'_base_ = [{osp.join(REPO, base)!r}]\n' + textwrap.dedent(body))
+        f.write(f'_base_ = [{osp.join(REPO, base)!r}]\n' + body)
     return path
 
 

@@ -111,10 +111,11 @@ def test_stage2_ddp_two_cpu_processes_without_find_unused_parameters(pipeline, t
     """DDP with the frozen LLM and the frozen encoder: every trainable parameter (TQP, LoRA) gets a gradient
     each step, so DDP needs no find_unused_parameters (it would raise otherwise)."""
     cfg = write_config(tmp_path, 'configs/sugar/sugar_msr3d_xsub.py', stage2_override(msr_pkl, pipeline['encoder']) +
-                       'train_dataloader = dict(batch_size=16)\nfind_unused_parameters = False\n')
+                       'find_unused_parameters = False\n')
     work = str(tmp_path / 'ddp')
     proc = run_tool(['tools/dist_train.sh', cfg, '2', '--work-dir', work, '--seed', '0', '--no-validate',
-                     '--cfg-options', 'default_hooks.logger.interval=1'], env=dict(PORT=str(free_port())))
+                     '--cfg-options', 'default_hooks.logger.interval=1', 'train_dataloader.batch_size=16'],
+                    env=dict(PORT=str(free_port())))
     log = proc.stdout + proc.stderr
     assert 'Distributed training: True' in log
     # 284 sequences / 2 ranks / batch 16 = 9 iterations per rank
