@@ -1,4 +1,4 @@
 from . import atomic_io  # noqa: F401  (atomic local writes for checkpoints and dumps)
-from .hooks import EpochSeedHook, ExportEncoderHook
+from .hooks import BridgeWarmupHook, EpochSeedHook, ExportEncoderHook
 
-__all__ = ['EpochSeedHook', 'ExportEncoderHook']
+__all__ = ['BridgeWarmupHook', 'EpochSeedHook', 'ExportEncoderHook']

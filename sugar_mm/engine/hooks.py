@@ -90,3 +90,56 @@ class EpochSeedHook(Hook):
                                       'set persistent_workers=False for exactly reproducible resumes')
             loader.worker_init_fn = partial(worker_init_fn, num_workers=loader.num_workers, rank=runner.rank,
                                             seed=seed)
+
+
+@HOOKS.register_module()
+class BridgeWarmupHook(Hook):
+    """Warm up a from-scratch bridge before the LLM trains: for the first ``epochs`` training epochs,
+    :class:`~sugar_mm.models.heads.LLMHead` runs in ``align_only`` mode -- the bridge learns from the alignment
+    loss alone (``loss_align``: mean action token vs the LLM's embeddings of the class names), the LLM is not run
+    and LoRA does not move. Later epochs train as usual (answer loss + ``loss_align``).
+
+    This is the analogue of BLIP-2's representation stage before its generative stage (a sugar_mm addition: the
+    paper trains its TQP from scratch with the answer loss on ~40k NTU sequences). A warm-up epoch costs the
+    frozen encoder's forward plus the bridge, a small fraction of an LLM epoch. Resuming is safe: the mode
+    follows ``runner.epoch``.
+
+    Args:
+        epochs (int): Number of warm-up epochs (>= 1, fewer than ``max_epochs``).
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, epochs: int) -> None:
+        if epochs < 1:
+            raise ValueError(f'BridgeWarmupHook needs epochs >= 1, got {epochs}')
+        self.epochs = int(epochs)
+
+    @staticmethod
+    def _head(runner):
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        head = getattr(model, 'cls_head', None)
+        if head is None or not hasattr(head, 'align_only'):
+            raise TypeError(f'BridgeWarmupHook needs a model whose cls_head is an LLMHead, got '
+                            f'{type(head).__name__}')
+        return head
+
+    def before_train(self, runner) -> None:
+        head = self._head(runner)
+        if head.align_loss_weight <= 0:
+            raise ValueError('BridgeWarmupHook needs cls_head.align_loss_weight > 0 (the warm-up trains on it)')
+        if self.epochs >= runner.max_epochs:
+            raise ValueError(f'BridgeWarmupHook(epochs={self.epochs}) leaves no epoch of LLM training '
+                             f'(max_epochs={runner.max_epochs})')
+
+    def before_train_epoch(self, runner) -> None:
+        head = self._head(runner)
+        warm = runner.epoch < self.epochs
+        if warm != head.align_only or runner.epoch == 0:
+            runner.logger.info(f'epoch {runner.epoch + 1}: ' + (
+                f'bridge warm-up (alignment loss only, LLM not run; {self.epochs} epochs)' if warm
+                else 'LLM training (answer loss + alignment loss)'))
+        head.align_only = warm
+
+    def after_train(self, runner) -> None:
+        self._head(runner).align_only = False

@@ -108,3 +108,54 @@ def test_custom_filename(tmp_path):
     _export_hook(runner).after_train(runner)
     state = torch.load(osp.join(runner.work_dir, 'stage1_encoder.pth'), weights_only=True)['state_dict']
     assert state and all(k.startswith('backbone.') for k in state)
+
+
+# ------------------------------------------------------------------------------------------ BridgeWarmupHook
+class _Head(torch.nn.Module):
+    def __init__(self, align_loss_weight=1.0):
+        super().__init__()
+        self.align_loss_weight = align_loss_weight
+        self.align_only = False
+
+
+def _warmup_runner(head, epoch=0, max_epochs=5):
+    from types import SimpleNamespace
+    from mmengine.logging import MMLogger
+    model = torch.nn.Module()
+    model.cls_head = head
+    return SimpleNamespace(model=model, epoch=epoch, max_epochs=max_epochs,
+                           logger=MMLogger.get_instance('bridge_warmup_test'))
+
+
+def test_bridge_warmup_switches_align_only_by_epoch_and_resets_after_training():
+    from sugar_mm.engine import BridgeWarmupHook
+    hook = HOOKS.build(dict(type='BridgeWarmupHook', epochs=2))
+    assert isinstance(hook, BridgeWarmupHook)
+    head = _Head()
+    runner = _warmup_runner(head)
+    hook.before_train(runner)
+    seen = []
+    for epoch in range(5):  # also what a run resumed at any epoch sees: the mode follows runner.epoch
+        runner.epoch = epoch
+        hook.before_train_epoch(runner)
+        seen.append(head.align_only)
+    assert seen == [True, True, False, False, False]
+    runner.epoch = 1
+    hook.before_train_epoch(runner)
+    assert head.align_only
+    hook.after_train(runner)
+    assert not head.align_only
+
+
+def test_bridge_warmup_rejects_what_cannot_work():
+    from sugar_mm.engine import BridgeWarmupHook
+    with pytest.raises(ValueError, match='epochs >= 1'):
+        BridgeWarmupHook(epochs=0)
+    with pytest.raises(ValueError, match='align_loss_weight'):
+        BridgeWarmupHook(epochs=1).before_train(_warmup_runner(_Head(align_loss_weight=0.0)))
+    with pytest.raises(ValueError, match='leaves no epoch'):
+        BridgeWarmupHook(epochs=5).before_train(_warmup_runner(_Head(), max_epochs=5))
+    runner = _warmup_runner(_Head())
+    runner.model.cls_head = torch.nn.Linear(2, 2)
+    with pytest.raises(TypeError, match='LLMHead'):
+        BridgeWarmupHook(epochs=1).before_train(runner)

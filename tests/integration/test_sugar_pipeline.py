@@ -31,7 +31,11 @@ model = dict(backbone=dict(_delete_=True, **{TINY_CTRGCN!r}), encoder_checkpoint
              cls_head=dict(in_channels=16, llm=dict(_delete_=True, **{TINY_LLM!r}),
                            bridge=dict(num_queries=4, width=32, num_heads=4),
                            lora=dict(r=4, alpha=8), max_new_tokens=8))
-train_cfg = dict(max_epochs=1, val_interval=1)
+# epoch 1: bridge warm-up (alignment loss only), epoch 2: LLM training
+custom_hooks = [dict(type='BridgeWarmupHook', epochs=1)]
+train_cfg = dict(max_epochs=2, val_begin=2, val_interval=1)
+param_scheduler = [dict(type='CosineAnnealingLR', T_max=1, by_epoch=True, begin=1, end=2,
+                        convert_to_iter_based=True)]
 ''' + loader_overrides(ann_file)
 
 
@@ -60,7 +64,13 @@ def test_stage2_trains_only_bridge_and_lora_and_checkpoints_only_them(pipeline):
     log = pipeline['log2']
     assert 'loss_lm' in log and 'llm/top1' in log and 'llm/text_top1' in log
     assert f'loaded encoder weights from {pipeline["encoder"]}' in log
-    ckpt = torch.load(osp.join(pipeline['wd2'], 'epoch_1.pth'), map_location='cpu', weights_only=False)
+    # the warm-up epoch logs the alignment loss alone, the LLM epoch both losses
+    warm = [line for line in log.splitlines() if 'Epoch(train) [1]' in line and 'loss:' in line]
+    llm = [line for line in log.splitlines() if 'Epoch(train) [2]' in line and 'loss:' in line]
+    assert warm and all('loss_align' in line and 'loss_lm' not in line for line in warm)
+    assert llm and all('loss_align' in line and 'loss_lm' in line for line in llm)
+    assert 'bridge warm-up' in log
+    ckpt = torch.load(osp.join(pipeline['wd2'], 'epoch_2.pth'), map_location='cpu', weights_only=False)
     keys = list(ckpt['state_dict'])
     assert keys and all(k.startswith('cls_head.bridge.') or 'lora_' in k for k in keys)
     assert not any(k.startswith('backbone.') for k in keys)
@@ -68,7 +78,7 @@ def test_stage2_trains_only_bridge_and_lora_and_checkpoints_only_them(pipeline):
 
 def test_test_dump_has_ids_scores_and_generated_text(pipeline, tmp_path):
     dump = str(tmp_path / 'results.pkl')
-    proc = run_tool(['tools/test.py', pipeline['cfg2'], osp.join(pipeline['wd2'], 'epoch_1.pth'), '--work-dir',
+    proc = run_tool(['tools/test.py', pipeline['cfg2'], osp.join(pipeline['wd2'], 'epoch_2.pth'), '--work-dir',
                      pipeline['wd2'], '--dump', dump])
     assert 'llm/top1' in proc.stdout + proc.stderr
     with open(dump, 'rb') as f:
@@ -84,7 +94,7 @@ def test_zero_shot_classes_option(pipeline, tmp_path, msr_pkl):
     label_file = tmp_path / 'unseen.txt'
     label_file.write_text('\n'.join(names) + '\n')
     dump = str(tmp_path / 'zsl.pkl')
-    run_tool(['tools/test.py', pipeline['cfg2'], osp.join(pipeline['wd2'], 'epoch_1.pth'), '--work-dir',
+    run_tool(['tools/test.py', pipeline['cfg2'], osp.join(pipeline['wd2'], 'epoch_2.pth'), '--work-dir',
               pipeline['wd2'], '--classes', str(label_file), '--dump', dump])
     with open(dump, 'rb') as f:
         results = pickle.load(f)
@@ -109,7 +119,8 @@ def test_missing_stage1_checkpoint_names_the_command(tmp_path, msr_pkl):
 
 def test_stage2_ddp_two_cpu_processes_without_find_unused_parameters(pipeline, tmp_path, msr_pkl):
     """DDP with the frozen LLM and the frozen encoder: every trainable parameter (TQP, LoRA) gets a gradient
-    each step, so DDP needs no find_unused_parameters (it would raise otherwise)."""
+    each step, in the bridge warm-up epoch too, so DDP needs no find_unused_parameters (it would raise
+    otherwise)."""
     cfg = write_config(tmp_path, 'configs/sugar/sugar_msr3d_xsub.py', stage2_override(msr_pkl, pipeline['encoder']) +
                        'find_unused_parameters = False\n')
     work = str(tmp_path / 'ddp')
@@ -118,7 +129,7 @@ def test_stage2_ddp_two_cpu_processes_without_find_unused_parameters(pipeline, t
                     env=dict(PORT=str(free_port())))
     log = proc.stdout + proc.stderr
     assert 'Distributed training: True' in log
-    # 284 sequences / 2 ranks / batch 16 = 9 iterations per rank
-    assert 'Epoch(train) [1][9/9]' in log and 'loss_lm' in log
-    ckpt = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu', weights_only=False)
+    # 284 sequences / 2 ranks / batch 16 = 9 iterations per rank; epoch 1 is the bridge warm-up
+    assert 'Epoch(train) [1][9/9]' in log and 'Epoch(train) [2][9/9]' in log and 'loss_lm' in log
+    ckpt = torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu', weights_only=False)
     assert all(k.startswith('cls_head.bridge.') or 'lora_' in k for k in ckpt['state_dict'])

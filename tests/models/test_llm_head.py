@@ -92,6 +92,52 @@ def test_class_token_weight_weights_exactly_the_class_tokens():
         build_head(class_token_weight=0)
 
 
+def test_align_loss_is_the_name_embedding_infonce_and_trains_only_the_bridge():
+    """loss_align = w * CE(cos(mean action token, mean name-token embedding) / tau, label); off by default."""
+    head = build_head(align_loss_weight=0.5, align_temperature=0.2)
+    feats = torch.randn(3, 1, 16, 6, 20)
+    labels = [2, 9, 17]
+    out = head.loss(feats, samples(labels))
+    assert {'loss_lm', 'loss_align', 'align_acc'} <= set(out)
+    # reference, from the tokenizer and the embedding table directly
+    table = head._base().get_input_embeddings().weight.detach()
+    names = torch.stack([table[head.tokenizer(' ' + n, add_special_tokens=False)['input_ids']].mean(0)
+                         for n in head.class_names])
+    with torch.no_grad():
+        pooled = head.action_tokens(feats).mean(1)
+    logits = F.normalize(pooled, dim=-1) @ F.normalize(names, dim=-1).t() / 0.2
+    expected = 0.5 * F.cross_entropy(logits, torch.tensor(labels))
+    assert abs(out['loss_align'].item() - expected.item()) < 1e-5
+    assert out['align_acc'].item() == (logits.argmax(-1) == torch.tensor(labels)).float().mean().item()
+    out['loss_align'].backward()
+    assert head.bridge.out_proj.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for n, p in head.named_parameters() if 'lora_' in n)  # no LLM forward involved
+    assert 'loss_align' not in build_head().loss(feats, samples(labels))
+    with pytest.raises(ValueError, match='align_loss_weight'):
+        build_head(align_loss_weight=-1)
+
+
+def test_align_only_trains_the_bridge_without_running_the_llm():
+    head = build_head(align_loss_weight=1.0)
+    calls = []
+    handle = head._decoder().register_forward_hook(lambda *a: calls.append(1))
+    feats = torch.randn(2, 1, 16, 6, 20)
+    head.align_only = True
+    out = head.loss(feats, samples([1, 4]))
+    assert set(out) == {'loss_align', 'align_acc'} and not calls
+    out['loss_align'].backward()
+    assert head.bridge.query.grad.abs().sum() > 0
+    lora = [p.grad for n, p in head.named_parameters() if 'lora_' in n]
+    assert lora and all(g is not None and not g.any() for g in lora)  # in the graph (DDP), zero gradient
+    head.align_only = False
+    assert 'loss_lm' in head.loss(feats, samples([1, 4])) and calls
+    handle.remove()
+    plain = build_head()
+    plain.align_only = True
+    with pytest.raises(RuntimeError, match='align_loss_weight'):
+        plain.loss(feats, samples([1, 4]))
+
+
 def test_loss_falls_on_a_fixed_batch():
     head = build_head()
     feats = torch.randn(3, 1, 16, 6, 20)

@@ -59,6 +59,14 @@ class LLMHead(BaseModule):
             description tokens (1 = the plain token mean of the paper). Only the class tokens depend on the
             action tokens (the description is teacher-forced after the class), so on a small dataset a weight
             > 1 gives the bridge a stronger signal.
+        align_loss_weight (float): Weight of an auxiliary bridge-to-vocabulary alignment loss ``loss_align``
+            (a sugar_mm addition, not in the paper; 0 = off, the paper's recipe). The mean of a sample's action
+            tokens is classified against the LLM's own (frozen) input embeddings of the class names -- the mean
+            embedding of each name's tokens -- by a cosine-similarity softmax over the action list (InfoNCE).
+            It gives a from-scratch query bridge (TQP, Q-Former) a direct class signal in the word space the LLM
+            reads, which the answer loss alone does not provide on a few hundred sequences (see README,
+            Results). It needs no extra parameters and works for any class list (zero-shot lists included).
+        align_temperature (float): Softmax temperature of ``loss_align``.
         gradient_checkpointing (bool): Non-reentrant checkpointing of the LLM layers (LoRA still trains).
         autocast_dtype (str, optional): e.g. ``'bfloat16'`` on GPUs.
         max_new_tokens (int): Generation length.
@@ -84,6 +92,8 @@ class LLMHead(BaseModule):
                  prompt: Optional[dict] = None,
                  answer_template: str = '{class}. {brief}',
                  class_token_weight: float = 1.0,
+                 align_loss_weight: float = 0.0,
+                 align_temperature: float = 0.1,
                  gradient_checkpointing: bool = False,
                  autocast_dtype: Optional[str] = None,
                  max_new_tokens: int = 32,
@@ -110,6 +120,13 @@ class LLMHead(BaseModule):
         if class_token_weight <= 0:
             raise ValueError(f'class_token_weight must be > 0, got {class_token_weight}')
         self.class_token_weight = float(class_token_weight)
+        if align_loss_weight < 0 or align_temperature <= 0:
+            raise ValueError(f'align_loss_weight must be >= 0 and align_temperature > 0, got '
+                             f'{align_loss_weight} and {align_temperature}')
+        self.align_loss_weight = float(align_loss_weight)
+        self.align_temperature = float(align_temperature)
+        #: Runtime switch (set by ``BridgeWarmupHook``): train the bridge with ``loss_align`` only, no LLM forward.
+        self.align_only = False
         self.max_new_tokens = max_new_tokens
         self.generate_text = generate_text
         self.score_length_norm = score_length_norm
@@ -248,6 +265,8 @@ class LLMHead(BaseModule):
         if feats.shape[0] != len(labels):
             raise ValueError('LLMHead trains on one clip per sample')
         device = feats.device
+        if self.align_only:
+            return self._align_only_loss(feats, labels)
         answers = [self.prompt.answer_ids(self.answer_text(y)) for y in labels]
         A = max(len(a) for a in answers)
         pad = self.tokenizer.pad_token_id
@@ -282,7 +301,45 @@ class LLMHead(BaseModule):
             valid = targets != -100
             tok_acc = ((logits.argmax(-1) == targets) & valid).sum() / valid.sum().clamp(min=1)
             first_acc = (logits[:, 0].argmax(-1) == targets[:, 0]).float().mean()
-        return dict(loss_lm=loss, answer_token_acc=tok_acc, first_token_acc=first_acc)
+        out = dict(loss_lm=loss, answer_token_acc=tok_acc, first_token_acc=first_acc)
+        if self.align_loss_weight > 0:
+            align_logits = self.align_logits(action, self.class_names)
+            target = torch.tensor(labels, device=device)
+            out['loss_align'] = self.align_loss_weight * F.cross_entropy(align_logits, target)
+            out['align_acc'] = (align_logits.argmax(-1) == target).float().mean().detach()
+        return out
+
+    def _align_only_loss(self, feats: torch.Tensor, labels: List[int]) -> Dict[str, torch.Tensor]:
+        """Bridge warm-up step: ``loss_align`` alone, without running the LLM."""
+        if self.align_loss_weight <= 0:
+            raise RuntimeError('LLMHead.align_only needs align_loss_weight > 0')
+        with self._autocast(feats.device):
+            action = self.action_tokens(feats)
+        logits = self.align_logits(action, self.class_names)
+        target = torch.tensor(labels, device=feats.device)
+        loss = self.align_loss_weight * F.cross_entropy(logits, target)
+        # every trainable parameter stays in the graph (LoRA with a zero gradient), so DDP without
+        # find_unused_parameters finds the gradients it waits for
+        loss = loss + sum(p.sum() for n, p in self.named_parameters()
+                          if p.requires_grad and not n.startswith('bridge.')) * 0.0
+        return dict(loss_align=loss, align_acc=(logits.argmax(-1) == target).float().mean().detach())
+
+    def class_name_embeddings(self, class_names: Sequence[str], device: torch.device) -> torch.Tensor:
+        """(C, D) unit vectors: the mean of each class name's token input embeddings (frozen, no gradient)."""
+        table = self._base().get_input_embeddings()
+        rows = []
+        with torch.no_grad():
+            for name in class_names:
+                ids = self.tokenizer(' ' + name, add_special_tokens=False)['input_ids']
+                if not ids:
+                    raise ValueError(f'class name {name!r} tokenizes to nothing')
+                rows.append(table(torch.tensor(ids, device=device)).float().mean(0))
+        return F.normalize(torch.stack(rows), dim=-1)
+
+    def align_logits(self, action: torch.Tensor, class_names: Sequence[str]) -> torch.Tensor:
+        """Cosine similarity / temperature between mean action tokens (N, k, D) and class names: (N, C)."""
+        pooled = F.normalize(action.float().mean(dim=1), dim=-1)
+        return pooled @ self.class_name_embeddings(class_names, action.device).t() / self.align_temperature
 
     def _class_prefix_len(self, label: int, answer_ids: List[int]) -> int:
         """How many leading tokens of ``answer_ids`` spell ``"{class}."`` (their common prefix)."""
