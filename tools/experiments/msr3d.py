@@ -64,6 +64,11 @@ def tables():
                 [f'model.encoder_checkpoint={enc}'], stage1='stage1_both', metrics=LLM_METRICS)
             for b in ('linear', 'xattn', 'qformer')
         ] + [
+            # the paper's training (answer loss only), without our alignment loss and bridge warm-up
+            row('sugar_tqp_k8_no_align', 'configs/sugar/ablation/sugar_msr3d_tqp_no_align.py',
+                [f'model.encoder_checkpoint={enc}'], [f'model.encoder_checkpoint={enc}'], stage1='stage1_both',
+                metrics=LLM_METRICS),
+        ] + [
             row(f'sugar_tqp_k{k}', S2, [f'model.encoder_checkpoint={enc}', f'model.cls_head.bridge.num_queries={k}'],
                 [f'model.encoder_checkpoint={enc}', f'model.cls_head.bridge.num_queries={k}'], stage1='stage1_both',
                 metrics=LLM_METRICS) for k in (1, 4, 16)

@@ -4,7 +4,7 @@
 #   python tools/train.py configs/sugar/zsl/sugar_msr3d_15_5.py
 #   python tools/test.py configs/sugar/zsl/sugar_msr3d_15_5.py CKPT --classes zsl:msr_action3d_15_5:unseen  # ZSL
 #   python tools/test.py configs/sugar/zsl/sugar_msr3d_15_5.py CKPT --classes zsl:msr_action3d_15_5:all     # GZSL
-_base_ = ['../ablation/sugar_msr3d_bridge_linear.py']  # the CPU main job's bridge (see README, Results)
+_base_ = ['../sugar_msr3d_xsub.py']  # TQP k=8 with the bridge warm-up (see README, Results)
 seen = 'zsl:msr_action3d_15_5:seen'
 stage1_config = 'configs/sugar/zsl/stage1_ctrgcn_msr3d_15_5.py'
 model = dict(
