@@ -1,8 +1,8 @@
-# The main job's stage 2 (tools/main_job.py): configs/sugar/sugar_msr3d_xsub.py (TQP k=8 + SmolLM2-135M-Instruct
+# The quick main job's stage 2 (tools/main_job.py --quick): configs/sugar/sugar_msr3d_xsub.py (TQP k=8 + SmolLM2-135M-Instruct
 # with LoRA) with a 5-epoch bridge warm-up instead of 10, on the 15-epoch stage-1 encoder.
-#   python tools/train.py configs/sugar/main_job/sugar_msr3d_xsub_fast.py --no-validate
+#   python tools/train.py configs/sugar/quick/sugar_msr3d_xsub_quick.py --no-validate
 _base_ = ['../sugar_msr3d_xsub.py']
-stage1_config = 'configs/sugar/main_job/stage1_ctrgcn_msr3d_xsub_15e.py'
+stage1_config = 'configs/sugar/quick/stage1_ctrgcn_msr3d_xsub_15e.py'
 stage1_checkpoint = 'work_dirs/stage1_ctrgcn_msr3d_xsub_15e/encoder.pth'
 
 model = dict(encoder_checkpoint=stage1_checkpoint,
