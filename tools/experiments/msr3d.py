@@ -7,7 +7,7 @@
     python tools/experiments/msr3d.py --table all
 
 Every row is an ordinary ``tools/train.py`` + ``tools/test.py`` run (printed as it runs) on X-Sub with a fixed
-seed; finished rows are reused (``--force`` reruns). Results go to ``work_dirs/experiments/msr3d_<table>.json``
+seed; finished rows are reused (``--force`` reruns them, ``--retest`` re-runs only their tests). Results go to ``work_dirs/experiments/msr3d_<table>.json``
 and are printed as markdown tables. Run one table at a time on a 2-core machine (each row uses both cores).
 """
 import argparse
@@ -113,19 +113,28 @@ def last_checkpoint(work_dir):
         return f.read().strip()
 
 
-def run_row(r, force, seed):
+def run_row(r, force, seed, retest=False):
+    """Train and test one row; a finished row is reused, or only re-tested with ``retest`` (e.g. after a
+    metric was added), keeping its trained checkpoint and training time."""
     wd = f'{ROOT}/{r["name"]}'
     result_file = osp.join(REPO, wd, 'result.json')
-    if not force and osp.isfile(result_file):
+    previous = None
+    if osp.isfile(result_file):
         with open(result_file) as f:
-            return json.load(f)
+            previous = json.load(f)
+    if previous is not None and not force and not retest:
+        return previous
     os.makedirs(osp.join(REPO, wd), exist_ok=True)
     py = sys.executable
     opts = ['--cfg-options'] + r['options'] if r['options'] else []
-    t_train = run([py, 'tools/train.py', r['config'], '--work-dir', wd, '--seed', str(seed), '--no-validate'] + opts,
-                  osp.join(REPO, wd, 'train.log'))
+    if retest and not force and previous is not None:
+        train_minutes = previous['train_minutes']
+    else:
+        t_train = run([py, 'tools/train.py', r['config'], '--work-dir', wd, '--seed', str(seed), '--no-validate'] +
+                      opts, osp.join(REPO, wd, 'train.log'))
+        train_minutes = round(t_train / 60, 2)
     ckpt = last_checkpoint(wd)
-    result = dict(name=r['name'], config=r['config'], options=r['options'], train_minutes=round(t_train / 60, 2),
+    result = dict(name=r['name'], config=r['config'], options=r['options'], train_minutes=train_minutes,
                   tests={})
     for classes in r['test_classes'] or [None]:
         test_opts = ['--cfg-options'] + r['test_options'] if r['test_options'] else []
@@ -148,7 +157,7 @@ def markdown(rows, results):
         for key, metrics in res['tests'].items():
             cells = [f'{100 * metrics[m]:.1f}' if m in metrics else '-' for m in r['metrics']]
             label = r['name'] + ('' if key == 'default' else f' [{key.split(":")[-1]}]')
-            extra = [f'{m}: {100 * metrics[m]:.1f}' for m in ('zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic')
+            extra = [f'{m}: {100 * metrics[m]:.1f}' for m in ('zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/ausuc')
                      if m in metrics]
             lines.append(f'| {label} | ' + ' | '.join(f'{m} {c}' for m, c in zip(r['metrics'], cells)) +
                          (' | ' + ', '.join(extra) if extra else '') + f' | {res["train_minutes"]:.1f} min |')
@@ -158,7 +167,8 @@ def markdown(rows, results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--table', required=True, choices=['baselines', 'stage1', 'stage2', 'zsl', 'all'])
-    parser.add_argument('--force', action='store_true')
+    parser.add_argument('--force', action='store_true', help='retrain and retest finished rows')
+    parser.add_argument('--retest', action='store_true', help='re-run only the tests of finished rows')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--only', nargs='+', help='run only these rows')
     args = parser.parse_args(argv)
@@ -173,7 +183,7 @@ def main(argv=None):
             if r['stage1'] and not osp.isfile(osp.join(REPO, ROOT, r['stage1'], 'encoder.pth')):
                 stage1_rows = [x for t in all_tables.values() for x in t if x['name'] == r['stage1']]
                 run_row(stage1_rows[0], False, args.seed)
-            results[r['name']] = run_row(r, args.force, args.seed)
+            results[r['name']] = run_row(r, args.force, args.seed, args.retest)
             print(json.dumps(results[r['name']]['tests']), flush=True)
         out = osp.join(REPO, ROOT, f'msr3d_{name}.json')
         with open(out, 'w') as f:
