@@ -157,8 +157,8 @@ def markdown(rows, results):
         for key, metrics in res['tests'].items():
             cells = [f'{100 * metrics[m]:.1f}' if m in metrics else '-' for m in r['metrics']]
             label = r['name'] + ('' if key == 'default' else f' [{key.split(":")[-1]}]')
-            extra = [f'{m}: {100 * metrics[m]:.1f}' for m in ('zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/ausuc')
-                     if m in metrics]
+            extra = [f'{m}: {100 * metrics[m]:.1f}'
+                     for m in ('zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/ausuc') if m in metrics]
             lines.append(f'| {label} | ' + ' | '.join(f'{m} {c}' for m, c in zip(r['metrics'], cells)) +
                          (' | ' + ', '.join(extra) if extra else '') + f' | {res["train_minutes"]:.1f} min |')
     return '\n'.join(lines)
