@@ -14,9 +14,13 @@ the README's Results (~20 minutes on 2 cores). ``--quick`` runs their shortened 
 ``configs/sugar/quick/`` (stage 1 in 15 epochs instead of 30, a 5-epoch bridge warm-up instead of 10: ~15
 minutes, at a large cost in accuracy). Training runs with ``--no-validate`` (the test split of X-Sub is the
 validation split: step 4 evaluates it once). Every stage is the same command a user would type; this script
-only chains them and summarises. Finished stages are skipped on a rerun (``--force`` redoes everything).
+only chains them and summarises. A finished stage is skipped on a rerun when what it trained is unchanged (its
+config with every inherited base, its options, the seed and, for stage 2, stage 1's fingerprint, recorded in
+``main_job_stamp.json`` in its work dir); ``--force`` redoes everything.
 """
 import argparse
+import hashlib
+import json
 import os
 import os.path as osp
 import pickle
@@ -48,6 +52,28 @@ def last_checkpoint(work_dir):
     with open(marker) as f:
         path = f.read().strip()
     return path if osp.isfile(path) else None
+
+
+def fingerprint(config, options, seed, upstream=''):
+    """What a stage trains: the merged config (every inherited base included), its options, seed, upstream."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, config), import_custom_modules=False)
+    text = '\n'.join([cfg.pretty_text, repr(list(options)), str(seed), upstream])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def finished(work_dir, key, product):
+    """True when ``product`` exists and was made by a run with fingerprint ``key``."""
+    stamp = osp.join(REPO, work_dir, 'main_job_stamp.json')
+    if not product or not osp.isfile(osp.join(REPO, product)) or not osp.isfile(stamp):
+        return False
+    with open(stamp) as f:
+        return json.load(f).get('fingerprint') == key
+
+
+def mark_finished(work_dir, key):
+    with open(osp.join(REPO, work_dir, 'main_job_stamp.json'), 'w') as f:
+        json.dump(dict(fingerprint=key), f)
 
 
 def summarize(dump_file, class_names, n_examples=6):
@@ -96,21 +122,26 @@ def main(argv=None):
         timings['data'] = run([py, 'tools/data/msr_action3d.py', args.raw, ANN, '--force'], '1/4 data preparation')
 
     wd1 = osp.join(args.work_root, osp.splitext(osp.basename(STAGE1))[0])
-    if args.force or not osp.isfile(osp.join(REPO, wd1, 'encoder.pth')):
+    key1 = fingerprint(STAGE1, [], args.seed)
+    if args.force or not finished(wd1, key1, osp.join(wd1, 'encoder.pth')):
         timings['stage1'] = run([py, 'tools/train.py', STAGE1, '--work-dir', wd1, '--seed', str(args.seed),
                                  '--no-validate'],
                                 '2/4 stage 1: knowledge-supervised CTR-GCN')
+        mark_finished(wd1, key1)
 
     wd2 = osp.join(args.work_root, osp.splitext(osp.basename(STAGE2))[0])
+    options2 = [f'model.encoder_checkpoint={wd1}/encoder.pth']
+    key2 = fingerprint(STAGE2, options2, args.seed, upstream=key1)
     ckpt = last_checkpoint(osp.join(REPO, wd2))
-    if args.force or ckpt is None:
+    if args.force or not finished(wd2, key2, ckpt):
         timings['stage2'] = run([py, 'tools/train.py', STAGE2, '--work-dir', wd2, '--seed', str(args.seed),
-                                 '--no-validate', '--cfg-options', f'model.encoder_checkpoint={wd1}/encoder.pth'],
+                                 '--no-validate', '--cfg-options'] + options2,
                                 '3/4 stage 2: TQP + SmolLM2-135M-Instruct with LoRA')
         ckpt = last_checkpoint(osp.join(REPO, wd2))
+        mark_finished(wd2, key2)
     dump = osp.join(wd2, 'test_results.pkl')
-    timings['test'] = run([py, 'tools/test.py', STAGE2, ckpt, '--work-dir', wd2, '--dump', dump, '--cfg-options',
-                           f'model.encoder_checkpoint={wd1}/encoder.pth'], '4/4 test')
+    timings['test'] = run([py, 'tools/test.py', STAGE2, ckpt, '--work-dir', wd2, '--dump', dump, '--cfg-options'] +
+                          options2, '4/4 test')
 
     sys.path.insert(0, REPO)
     from sugar_mm.datasets.label_maps import load_label_map
