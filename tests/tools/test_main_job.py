@@ -1,0 +1,45 @@
+"""tools/main_job.py reuses a finished stage only when what it trained is unchanged."""
+import importlib.util
+import os.path as osp
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_main_job():
+    spec = importlib.util.spec_from_file_location('main_job', osp.join(REPO, 'tools', 'main_job.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fingerprint_follows_config_options_seed_and_upstream(tmp_path):
+    mj = load_main_job()
+    s1, s2 = mj.CONFIGS['full']
+    key = mj.fingerprint(s2, ['model.encoder_checkpoint=a'], 0, upstream='x')
+    assert key == mj.fingerprint(s2, ['model.encoder_checkpoint=a'], 0, upstream='x')  # deterministic
+    assert key != mj.fingerprint(s2, ['model.encoder_checkpoint=b'], 0, upstream='x')
+    assert key != mj.fingerprint(s2, ['model.encoder_checkpoint=a'], 1, upstream='x')
+    assert key != mj.fingerprint(s2, ['model.encoder_checkpoint=a'], 0, upstream='y')
+    assert key != mj.fingerprint(mj.CONFIGS['quick'][1], ['model.encoder_checkpoint=a'], 0, upstream='x')
+    # a change in an inherited base changes the fingerprint of the child
+    base = tmp_path / 'base.py'
+    child = tmp_path / 'child.py'
+    base.write_text('a = 1\n')
+    child.write_text("_base_ = ['base.py']\nb = 2\n")
+    before = mj.fingerprint(str(child), [], 0)
+    base.write_text('a = 3\n')
+    assert mj.fingerprint(str(child), [], 0) != before
+
+
+def test_finished_needs_the_product_and_a_matching_stamp(tmp_path):
+    mj = load_main_job()
+    wd = str(tmp_path / 'stage')
+    product = osp.join(wd, 'encoder.pth')
+    assert not mj.finished(wd, 'k', product)
+    (tmp_path / 'stage').mkdir()
+    (tmp_path / 'stage' / 'encoder.pth').write_bytes(b'x')
+    assert not mj.finished(wd, 'k', product)  # a product without a stamp: made by an unknown run
+    mj.mark_finished(wd, 'k')
+    assert mj.finished(wd, 'k', product)
+    assert not mj.finished(wd, 'other', product)
+    assert not mj.finished(wd, 'k', None)  # no checkpoint recorded
