@@ -325,16 +325,23 @@ class LLMHead(BaseModule):
         return dict(loss_align=loss, align_acc=(logits.argmax(-1) == target).float().mean().detach())
 
     def class_name_embeddings(self, class_names: Sequence[str], device: torch.device) -> torch.Tensor:
-        """(C, D) unit vectors: the mean of each class name's token input embeddings (frozen, no gradient)."""
-        table = self._base().get_input_embeddings()
-        rows = []
-        with torch.no_grad():
-            for name in class_names:
-                ids = self.tokenizer(' ' + name, add_special_tokens=False)['input_ids']
-                if not ids:
-                    raise ValueError(f'class name {name!r} tokenizes to nothing')
-                rows.append(table(torch.tensor(ids, device=device)).float().mean(0))
-        return F.normalize(torch.stack(rows), dim=-1)
+        """(C, D) unit vectors: the mean of each class name's token input embeddings (frozen, no gradient).
+
+        Cached per class list and device (the embedding table is frozen), so a training step does not tokenize.
+        """
+        key = (tuple(class_names), str(device))
+        cache = self.__dict__.setdefault('_name_emb_cache', {})
+        if key not in cache:
+            table = self._base().get_input_embeddings()
+            rows = []
+            with torch.no_grad():
+                for name in class_names:
+                    ids = self.tokenizer(' ' + name, add_special_tokens=False)['input_ids']
+                    if not ids:
+                        raise ValueError(f'class name {name!r} tokenizes to nothing')
+                    rows.append(table(torch.tensor(ids, device=device)).float().mean(0))
+            cache[key] = F.normalize(torch.stack(rows), dim=-1)
+        return cache[key]
 
     def align_logits(self, action: torch.Tensor, class_names: Sequence[str]) -> torch.Tensor:
         """Cosine similarity / temperature between mean action tokens (N, k, D) and class names: (N, C)."""
