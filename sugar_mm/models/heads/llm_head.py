@@ -303,11 +303,15 @@ class LLMHead(BaseModule):
             first_acc = (logits[:, 0].argmax(-1) == targets[:, 0]).float().mean()
         out = dict(loss_lm=loss, answer_token_acc=tok_acc, first_token_acc=first_acc)
         if self.align_loss_weight > 0:
-            align_logits = self.align_logits(action, self.class_names)
-            target = torch.tensor(labels, device=device)
-            out['loss_align'] = self.align_loss_weight * F.cross_entropy(align_logits, target)
-            out['align_acc'] = (align_logits.argmax(-1) == target).float().mean().detach()
+            out.update(self._align_terms(action, labels))
         return out
+
+    def _align_terms(self, action: torch.Tensor, labels: List[int]) -> Dict[str, torch.Tensor]:
+        """``loss_align`` (weighted) and ``align_acc`` of the action tokens (N, k, D)."""
+        logits = self.align_logits(action, self.class_names)
+        target = torch.tensor(labels, device=action.device)
+        return dict(loss_align=self.align_loss_weight * F.cross_entropy(logits, target),
+                    align_acc=(logits.argmax(-1) == target).float().mean().detach())
 
     def _align_only_loss(self, feats: torch.Tensor, labels: List[int]) -> Dict[str, torch.Tensor]:
         """Bridge warm-up step: ``loss_align`` alone, without running the LLM."""
@@ -315,14 +319,12 @@ class LLMHead(BaseModule):
             raise RuntimeError('LLMHead.align_only needs align_loss_weight > 0')
         with self._autocast(feats.device):
             action = self.action_tokens(feats)
-        logits = self.align_logits(action, self.class_names)
-        target = torch.tensor(labels, device=feats.device)
-        loss = self.align_loss_weight * F.cross_entropy(logits, target)
+        out = self._align_terms(action, labels)
         # every trainable parameter stays in the graph (LoRA with a zero gradient), so DDP without
         # find_unused_parameters finds the gradients it waits for
-        loss = loss + sum(p.sum() for n, p in self.named_parameters()
-                          if p.requires_grad and not n.startswith('bridge.')) * 0.0
-        return dict(loss_align=loss, align_acc=(logits.argmax(-1) == target).float().mean().detach())
+        out['loss_align'] = out['loss_align'] + sum(p.sum() for n, p in self.named_parameters()
+                                                    if p.requires_grad and not n.startswith('bridge.')) * 0.0
+        return out
 
     def class_name_embeddings(self, class_names: Sequence[str], device: torch.device) -> torch.Tensor:
         """(C, D) unit vectors: the mean of each class name's token input embeddings (frozen, no gradient).
