@@ -156,10 +156,10 @@ def test_loss_falls_on_a_fixed_batch():
     assert sum(b < a for a, b in zip(losses, losses[1:])) >= 20, losses
 
 
-@pytest.mark.parametrize('template', ['sugar', 'sugar_list_first'])
-def test_shared_prefix_is_exact(template):
-    a = build_head(prompt=dict(template=template))
-    b = build_head(prompt=dict(template=template), share_prompt_prefix=False)
+@pytest.mark.parametrize('template,score_mode', [('sugar', 'likelihood'), ('sugar_list_first', 'constrained')])
+def test_shared_prefix_is_exact(template, score_mode):
+    a = build_head(prompt=dict(template=template), score_mode=score_mode)
+    b = build_head(prompt=dict(template=template), score_mode=score_mode, share_prompt_prefix=False)
     b.load_state_dict(a.state_dict())
     feats = torch.randn(2, 1, 16, 6, 20)
     random.seed(3)
@@ -172,8 +172,8 @@ def test_shared_prefix_is_exact(template):
         assert torch.allclose(a.score_classes(act, a.class_names), b.score_classes(act, b.class_names), atol=1e-4)
 
 
-def test_tree_scores_equal_full_forward_loglik(head):
-    head.eval()
+def test_tree_scores_equal_full_forward_loglik():
+    head = build_head(score_mode='likelihood').eval()
     feats = torch.randn(2, 1, 16, 6, 20)
     with torch.no_grad():
         act = head.action_tokens(feats)
@@ -188,6 +188,43 @@ def test_tree_scores_equal_full_forward_loglik(head):
             assert torch.allclose(scores[:, j], ref, atol=1e-4)
     tree = head._candidate_tree(head.class_names)
     assert tree['node_tokens'].numel() < int(tree['lengths'].sum()) - len(head.class_names)  # prefixes shared
+
+
+def test_constrained_scores_are_the_trie_constrained_decoding_distribution():
+    """score_mode='constrained': per class, the product over its tokens of the next-token softmax restricted to
+    the continuations that still spell some class, each from a plain full forward of prompt + prefix."""
+    head = build_head(score_mode='constrained').eval()
+    names = head.class_names
+    cands = [head.prompt.candidate_ids(n) for n in names]
+    feats = torch.randn(2, 1, 16, 6, 20)
+    with torch.no_grad():
+        act = head.action_tokens(feats)
+        scores = head.score_classes(act, names)
+        prompt = head.prompt_embeds(act, names)
+        L = prompt.shape[1]
+        for j in (0, 6, 7, 8, 12, 19):  # includes the branching "draw x / draw tick / draw circle"
+            ids = cands[j]
+            full = torch.cat([prompt, head._embed_ids(ids, 'cpu')[None].expand(2, -1, -1)], 1)
+            logits = head._lm_head()(head._decoder()(inputs_embeds=full).last_hidden_state)
+            ref = torch.zeros(2)
+            for t in range(len(ids)):
+                allowed = sorted({c[t] for c in cands if len(c) > t and c[:t] == ids[:t]})
+                lp = torch.log_softmax(logits[:, L - 1 + t, allowed], -1)
+                ref += lp[:, allowed.index(ids[t])]
+            assert torch.allclose(scores[:, j], ref, atol=1e-4), (j, scores[:, j], ref)
+    assert torch.allclose(scores.exp().sum(-1), torch.ones(2), atol=1e-5)  # a distribution over the classes
+    tree = head._candidate_tree(names)
+    assert 0 < tree['c_keep'].numel() < tree['node_tokens'].numel()  # only the branching prefixes are fed
+    # all-distinct first tokens: nothing but the prompt forward is needed
+    head2 = build_head(score_mode='constrained', class_names=['golf swing', 'bend', 'jogging'])
+    assert head2._candidate_tree(head2.class_names)['c_keep'].numel() == 0
+    with torch.no_grad():
+        s2 = head2.score_classes(head2.action_tokens(feats), head2.class_names)
+    assert s2.shape == (2, 3) and torch.allclose(s2.exp().sum(-1), torch.ones(2), atol=1e-5)
+    with pytest.raises(ValueError, match='score_mode'):
+        build_head(score_mode='beam')
+    with pytest.raises(ValueError, match='score_length_norm'):
+        build_head(score_mode='constrained', score_length_norm=True)
 
 
 def test_cached_greedy_decoding_matches_hf_generate(head):
@@ -264,3 +301,27 @@ def test_gradient_checkpointing_still_trains_lora():
     for (n, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
         if 'lora_B' in n:
             assert pb.grad is not None and torch.allclose(pa.grad, pb.grad, atol=1e-6), n
+
+
+@pytest.mark.parametrize('score_mode', ['likelihood', 'constrained'])
+def test_bf16_autocast_trains_and_scores(score_mode):
+    """The GPU recipe's autocast path (bf16), run on the CPU: the loss trains LoRA and the bridge, and the
+    scores stay close to the float32 ones."""
+    a = build_head(score_mode=score_mode)
+    b = build_head(score_mode=score_mode, autocast_dtype='bfloat16')
+    b.load_state_dict(a.state_dict())
+    feats = torch.randn(2, 1, 16, 6, 20)
+    random.seed(4)
+    out = b.loss(feats, samples([2, 9]))
+    assert torch.isfinite(out['loss_lm'])
+    out['loss_lm'].backward()
+    assert b.bridge.out_proj.weight.grad.abs().sum() > 0
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for n, p in b.named_parameters() if 'lora_B' in n)
+    a.eval()
+    b.eval()
+    with torch.no_grad():
+        ref = a.score_classes(a.action_tokens(feats), a.class_names).log_softmax(-1)
+        ds = b.predict(feats, samples([2, 9]))
+    got = torch.stack([d.pred_score for d in ds])
+    assert got.dtype == torch.float32 and torch.isfinite(got).all()
+    assert (got.log() - ref).abs().max() < 0.25

@@ -12,9 +12,10 @@ Sections (each: warm-up, then ``--reps`` timed repetitions; median and spread (m
   batch, FLOPs per sample, parameters, for stage 1, for the same encoder with mmaction's ``GCNHead`` (what the
   knowledge-contrast head costs) and for the ``--baseline`` config (an mmaction model of the same input size);
 * ``stage2_train``: one LLM-head training step, achieved FLOP/s and its fraction of the matmul peak;
-* ``stage2_infer``: per-sample latency of scoring all classes (shared prompt cache + candidate tree) and of
-  greedy generation, vs one prompt forward;
-* ``scoring_vs_classes``: scoring cost / one prompt forward for C = 20, 60, 120 class names;
+* ``stage2_infer``: at the test batch size, per-sample latency of scoring all classes (the config's
+  ``score_mode``; shared prompt cache + candidate tree) and of greedy generation, vs one prompt forward;
+* ``scoring_vs_classes``: (prompt + scoring) / prompt for C = 20, 60, 120 class names, for both score modes
+  (``likelihood``: the whole candidate trie; ``constrained``: its branch points only);
 * ``tokens_vs_length``: inference time vs encoder sequence length L_s for the TQP (k tokens) and the linear
   bridge (L_s tokens);
 * peak resident memory after each section.
@@ -204,7 +205,8 @@ def main(argv=None):
     model.eval()
     head = model.cls_head
 
-    items, ds, collate = real_batch(s2, bs2, split='test')
+    bs_test = args.batch_size or s2.test_dataloader.batch_size
+    items, ds, collate = real_batch(s2, bs_test, split='test')
     data = model.data_preprocessor(collate(items), False)
     with torch.no_grad():
         feats, _ = model.extract_feat(data['inputs'], test_mode=True)
@@ -232,21 +234,25 @@ def main(argv=None):
     if 'scoring_vs_classes' not in args.skip:
         from sugar_mm.datasets.label_maps import load_label_map
         rows = {}
+        configured = head.score_mode
         for c, lm in ((20, 'msr_action3d'), (60, 'ntu60'), (120, 'ntu120')):
             cls_names = load_label_map(lm)
+            tree = head._candidate_tree(cls_names)
             with torch.no_grad():
                 tp = timeit(lambda: head.encode_prompt(action, cls_names), max(1, args.reps // 2))
                 st = head.encode_prompt(action, cls_names)
-                ts = timeit(lambda: head.score_classes(action, cls_names, st), max(1, args.reps // 2))
-            tree = head._candidate_tree(cls_names)
-            rows[c] = dict(prompt_s=tp['median'], scoring_s=ts['median'],
-                           prompt_plus_scoring_over_prompt=(tp['median'] + ts['median']) / tp['median'],
-                           tree_tokens=int(tree['node_tokens'].numel()),
-                           prompt_tokens=len(head.prompt(cls_names).prefix_ids) + action.shape[1] +
-                           len(head.prompt(cls_names).suffix_ids))
-            print(f'C={c}: prompt {tp["median"]:.2f} s, +scoring {ts["median"]:.2f} s -> '
-                  f'{rows[c]["prompt_plus_scoring_over_prompt"]:.2f}x ({rows[c]["tree_tokens"]} tree tokens, '
-                  f'{rows[c]["prompt_tokens"]} prompt tokens)', flush=True)
+                rows[c] = dict(prompt_s=tp['median'], prompt_tokens=len(head.prompt(cls_names).prefix_ids) +
+                               action.shape[1] + len(head.prompt(cls_names).suffix_ids))
+                for mode, fed in (('likelihood', tree['node_tokens'].numel()), ('constrained', tree['c_keep'].numel())):
+                    head.score_mode = mode
+                    ts = timeit(lambda: head.score_classes(action, cls_names, st), max(1, args.reps // 2))
+                    rows[c][mode] = dict(scoring_s=ts['median'], fed_tree_tokens=int(fed),
+                                         prompt_plus_scoring_over_prompt=(tp['median'] + ts['median']) / tp['median'])
+            head.score_mode = configured
+            print(f'C={c}: prompt {tp["median"]:.2f} s ({rows[c]["prompt_tokens"]} tokens/sample); ' + '; '.join(
+                f'{mode} scoring +{rows[c][mode]["scoring_s"]:.2f} s -> '
+                f'{rows[c][mode]["prompt_plus_scoring_over_prompt"]:.2f}x ({rows[c][mode]["fed_tree_tokens"]} tree '
+                'tokens fed per sample)' for mode in ('likelihood', 'constrained')), flush=True)
         report['scoring_vs_classes'] = rows
 
     if 'tokens_vs_length' not in args.skip:
@@ -257,7 +263,7 @@ def main(argv=None):
         for kind, bcfg in (('tqp', dict(s2.model.cls_head.bridge)), ('linear', dict(type='linear'))):
             head.bridge = build_bridge(bcfg, C, head.llm_hidden).eval()
             for L in (32, 64, 128, 256):
-                f = torch.randn(n, 1, C, L, 1)  # token_layout 'time' over L steps
+                f = torch.randn(min(n, bs2), 1, C, L, 1)  # token_layout 'time' over L steps, a training batch
                 saved = head.token_layout
                 head.token_layout = 'time'
                 with torch.no_grad():

@@ -17,4 +17,5 @@ model = dict(
         prompt=dict(template='sugar', use_chat_template=False),  # LLaMA2-7B base: no chat template
         gradient_checkpointing=True,
         autocast_dtype='bfloat16',
+        score_mode='constrained',  # runs only the branch points of the class-name trie (120 names: see README)
         max_new_tokens=48))
