@@ -390,8 +390,8 @@ class LLMHead(BaseModule):
         ``node_tokens`` (T,) the token fed at each trie node, ``node_depth`` (T,), ``ancestors`` (T, T) bool
         (node i sees node j), and for every candidate the (node, next token) pairs whose log-probs it sums:
         ``pair_node``, ``pair_token``, ``pair_cand``; ``lengths`` (K,). Its branch points
-        (``score_mode='constrained'``), prefixed ``c_``: the fed sub-trie ``c_node_tokens``/``c_node_depth``/
-        ``c_ancestors`` (the branching nodes and their ancestors), ``c_rows`` (B,) the branching nodes in it,
+        (``score_mode='constrained'``), prefixed ``c_``: the fed sub-trie ``c_keep`` (indices of the branching
+        nodes and their ancestors) with its mask ``c_ancestors``, ``c_rows`` (B,) the branching nodes in it,
         ``c_edges`` (1 + B, E) the distinct next tokens after the prompt (row 0) and after each branching node,
         padded (``c_edge_mask``), and each candidate's edges ``c_pair_row``/``c_pair_col``/``c_pair_cand``.
         """
