@@ -1,7 +1,7 @@
 """Build a frozen Hugging Face causal LM (pretrained path or tiny config) and wrap it with peft LoRA."""
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -21,7 +21,7 @@ def to_dtype(value) -> Optional[torch.dtype]:
 
 
 def build_causal_lm(path: Optional[str] = None,
-                    config: Optional[dict] = None,
+                    config: Optional[Union[dict, str]] = None,
                     tokenizer: Optional[str] = None,
                     dtype=None,
                     seed: int = 0,
@@ -30,10 +30,14 @@ def build_causal_lm(path: Optional[str] = None,
 
     Args:
         path (str, optional): Local folder, hub id, or ``'embedded:smollm2-135m-instruct'``.
-        config (dict, optional): ``dict(model_type='llama', hidden_size=..., ...)`` for a randomly initialised
-            model (tests); then ``tokenizer`` says where to load a tokenizer from.
+        config (dict | str, optional): A randomly initialised model instead of pretrained weights: either
+            ``dict(model_type='llama', hidden_size=..., ...)`` (tiny test models) or a folder / ``config.json`` of
+            a real architecture (cost measurements without the weights, e.g. ``tools/analysis/gpu_check.py``);
+            ``tokenizer`` then says where to load a tokenizer from.
         tokenizer (str, optional): Tokenizer location (default: ``path``).
-        dtype (str | torch.dtype, optional): Weight dtype (e.g. ``'bfloat16'`` for LLaMA2-7B on GPUs).
+        dtype (str | torch.dtype, optional): Weight dtype (e.g. ``'bfloat16'`` for LLaMA2-7B on GPUs). A random
+            model is created in this dtype (on the current default device: build it under
+            ``with torch.device('cuda')`` to skip a float32 copy in host memory).
         seed (int): Seed of the random init (``config`` only).
         trust_remote_code (bool): Off unless a config turns it on.
     """
@@ -51,15 +55,20 @@ def build_causal_lm(path: Optional[str] = None,
             kwargs['dtype'] = dtype
         model = transformers.AutoModelForCausalLM.from_pretrained(resolve_model_path(path), **kwargs)
     else:
-        cfg = dict(config)
-        model_type = cfg.pop('model_type')
-        cfg.setdefault('vocab_size', len(tok))
-        hf_cfg = transformers.AutoConfig.for_model(model_type, **cfg)
+        if isinstance(config, str):
+            hf_cfg = transformers.AutoConfig.from_pretrained(config, trust_remote_code=trust_remote_code)
+        else:
+            cfg = dict(config)
+            model_type = cfg.pop('model_type')
+            cfg.setdefault('vocab_size', len(tok))
+            hf_cfg = transformers.AutoConfig.for_model(model_type, **cfg)
+        if hf_cfg.get_text_config().vocab_size < len(tok):
+            raise ValueError(f'the LLM config has vocab_size={hf_cfg.get_text_config().vocab_size}, fewer than the '
+                             f'{len(tok)} tokens of the tokenizer at {tok_src}')
+        kwargs = dict(dtype=dtype) if dtype is not None else {}
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = transformers.AutoModelForCausalLM.from_config(hf_cfg)
-        if dtype is not None:
-            model = model.to(dtype)
+            model = transformers.AutoModelForCausalLM.from_config(hf_cfg, **kwargs)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     model.requires_grad_(False)
