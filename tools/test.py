@@ -10,6 +10,12 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+# Generation grows key/value caches a token at a time; with fixed-size segments the CUDA caching allocator reserved
+# 66 GiB for 37.7 GiB of tensors (LLaMA2-7B, batch 16, README "Performance"); expandable segments: 41.5 GiB. Set
+# before torch is imported; an explicit PYTORCH_(CUDA_)ALLOC_CONF wins. (The CPU allocator ignores it.)
+if 'PYTORCH_ALLOC_CONF' not in os.environ and 'PYTORCH_CUDA_ALLOC_CONF' not in os.environ:
+    os.environ['PYTORCH_ALLOC_CONF'] = 'expandable_segments:True'
+
 import sugar_mm  # noqa: E402,F401
 from sugar_mm.engine.cli import build_runner, build_runner_cfg  # noqa: E402
 

@@ -1,9 +1,9 @@
 """Check and measure SUGAR's GPU paths on one CUDA device: bf16, gradient checkpointing, NCCL DDP, paper scale.
 
-    python tools/analysis/gpu_check.py --arch FOLDER [--out work_dirs/gpu_check.json]
+    python tools/analysis/gpu_check.py [--arch FOLDER] [--out work_dirs/gpu_check.json]
 
-``--arch`` is a Hugging Face folder with the LLM's ``config.json`` and tokenizer files but no weights (for the
-embedded model: ``~/.cache/sugar_mm/models/smollm2-135m-instruct`` without ``model.safetensors``). Every LLM
+``--arch`` is a Hugging Face folder with the LLM's ``config.json`` and tokenizer files; its weights, if any, are
+not read (default: the embedded SmolLM2-135M; a copy of its folder without ``model.safetensors`` is enough). Every LLM
 here is randomly initialised with the real architecture: the checks compare two computations on the same
 weights, and costs (time, FLOPs, memory) do not depend on the values of the weights. The encoder is random too.
 
@@ -62,7 +62,8 @@ class Ctx:
         self.args = args
         self.device = torch.device(args.device)
         self.cuda = self.device.type == 'cuda'
-        self.arch = osp.abspath(osp.expanduser(args.arch))
+        from sugar_mm.utils.embedded_models import resolve_model_path
+        self.arch = osp.abspath(osp.expanduser(resolve_model_path(args.arch)))
 
     def sync(self):
         import torch
@@ -108,6 +109,9 @@ def msr_cfg(ctx, **head):
         overrides['model.cls_head.llm'] = dict(path=None, config=dict(SMOKE_LLM), tokenizer=ctx.arch)
     for k, v in head.items():
         overrides[f'model.cls_head.{k}'] = v
+    if ctx.args.ann_file:
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            overrides[f'{loader}.dataset.ann_file'] = ctx.args.ann_file
     return load_cfg(MSR_CONFIG, overrides)
 
 
@@ -412,6 +416,22 @@ def sec_paper_scale(ctx):
                weights_peak_gb=weights_gb, params=params, trainable_params=train_params,
                gradient_checkpointing=bool(cfg.model.cls_head.gradient_checkpointing),
                train_step=dict(seconds=t, samples_per_s=n / t['median'], peak_gb=ctx.peak_gb()))
+    # FLOPs of one step (the checkpointed forward is run twice: counted as run)
+    flops = count_flops(lambda: model.parse_losses(model(**data, mode='loss'))[0].backward())
+    optim.zero_grad()
+    out['train_flops_per_sample'] = flops / n
+    out['train_step']['tflops'] = flops / t['median'] / 1e12
+    base = model.cls_head._base()
+    if out['gradient_checkpointing'] and hasattr(base, 'activation_checkpointing_disable'):
+        base.activation_checkpointing_disable()  # the same step without checkpointing: what it saves
+        ctx.reset_peak()
+        try:
+            t2 = ctx.timeit(step, reps=2, warmup=1)
+            out['train_step_no_ckpt'] = dict(seconds=t2, samples_per_s=n / t2['median'], peak_gb=ctx.peak_gb())
+        except RuntimeError as e:  # out of memory is an answer too
+            out['train_step_no_ckpt'] = dict(error=str(e).splitlines()[0][:200])
+        optim.zero_grad()
+        base.activation_checkpointing_enable(activation_checkpointing_kwargs=dict(use_reentrant=False))
     model.eval()
     test = random_batch(cfg, n, classes, clip_len)
     for name, gen in (('scores', False), ('scores_and_generation', True)):
@@ -437,7 +457,7 @@ def summary_line(name, res):
         'grad_ckpt': ('loss_rel_diff', 'grad_lora_rel_diff', 'grad_bridge_rel_diff'),
         'ddp_nccl': ('backend', 'world_size'),
         'msr_speed': ('train_flops_per_sample',),
-        'paper_scale': ('batch_per_gpu', 'params', 'trainable_params', 'build_seconds'),
+        'paper_scale': ('batch_per_gpu', 'params', 'trainable_params', 'train_flops_per_sample'),
     }[name]
     parts = []
     for k in keys:
@@ -456,9 +476,12 @@ def summary_line(name, res):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--arch', default='~/.cache/sugar_mm/models/smollm2-135m-instruct',
-                        help='folder with the LLM config.json and tokenizer (weights are not read)')
+    parser.add_argument('--arch', default='embedded:smollm2-135m-instruct',
+                        help='folder with the LLM config.json and tokenizer (weights are not read); default: the '
+                        'embedded SmolLM2-135M')
     parser.add_argument('--device', default='cuda')
+    parser.add_argument('--ann-file', default=None,
+                        help="MSR Action3D pkl (default: the config's data/msr_action3d/msr_action3d.pkl)")
     parser.add_argument('--smoke', action='store_true', help='small sizes (a CPU dry run of every section)')
     parser.add_argument('--only', nargs='*', default=None, choices=list(SECTIONS))
     parser.add_argument('--out', default='work_dirs/gpu_check.json')
@@ -466,8 +489,17 @@ def main(argv=None):
     import logging
 
     from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # (init_weights lists every parameter at INFO)
+    try:
+        return run_sections(args)
+    finally:
+        logger.setLevel(level)
+
+
+def run_sections(args) -> int:
     from mmengine.registry import init_default_scope
-    MMLogger.get_current_instance().setLevel(logging.WARNING)  # (init_weights lists every parameter at INFO)
 
     import sugar_mm  # noqa: F401
     init_default_scope('mmaction')
