@@ -237,10 +237,11 @@ class LLMHead(BaseModule):
 
     def _run(self, embeds: Optional[torch.Tensor] = None, ids: Optional[torch.Tensor] = None,
              past: Optional[List[Tuple[torch.Tensor, torch.Tensor]]] = None, past_len: int = 0,
-             use_cache: bool = True):
+             use_cache: bool = True, cache=None):
         """Run the decoder on new tokens after ``past`` key/values; returns hidden states and the key/values.
 
         ``past`` tensors with batch 1 are broadcast to the batch of the new tokens (shared prompt prefix).
+        ``cache``: a ``transformers`` cache to extend in place instead (greedy decoding), ``past`` then unused.
         """
         from transformers import DynamicCache
         x = embeds if embeds is not None else ids
@@ -250,8 +251,9 @@ class LLMHead(BaseModule):
             kwargs['inputs_embeds'] = embeds
         else:
             kwargs['input_ids'] = ids
-        cache = None
-        if use_cache:
+        if cache is not None:
+            kwargs[self._cache_kw] = cache
+        elif use_cache:
             cache = DynamicCache([(k.expand(N, -1, -1, -1), v.expand(N, -1, -1, -1)) for k, v in past]) \
                 if past else DynamicCache()
             kwargs[self._cache_kw] = cache
@@ -546,9 +548,16 @@ class LLMHead(BaseModule):
 
     @torch.no_grad()
     def generate(self, action: torch.Tensor, class_names: Sequence[str], prompt_state=None) -> List[str]:
-        """Greedy answers, decoded with the prompt's key/value cache (reused from scoring when given)."""
+        """Greedy answers, decoded with the prompt's key/value cache (reused from scoring when given).
+
+        The cache is copied once into buffers with room for ``max_new_tokens`` (see ``llm/kv_cache.py``): each
+        step then writes its token in place instead of copying the whole cache.
+        """
+        from ..llm.kv_cache import preallocated_cache
         h_last, kv, Lp = prompt_state if prompt_state is not None else self.encode_prompt(action, class_names)
         N = h_last.shape[0]
+        cache = preallocated_cache([(k.expand(N, -1, -1, -1), v.expand(N, -1, -1, -1)) for k, v in kv],
+                                   self.max_new_tokens)
         eos = self.prompt.eos_token_id
         tokens = torch.full((N, self.max_new_tokens), self.tokenizer.pad_token_id, dtype=torch.long,
                             device=h_last.device)
@@ -560,7 +569,7 @@ class LLMHead(BaseModule):
             done |= nxt == eos
             if bool(done.all()) or t == self.max_new_tokens - 1:
                 break
-            h, kv = self._run(ids=nxt[:, None], past=kv, past_len=Lp + t)
+            h, _ = self._run(ids=nxt[:, None], cache=cache, past_len=Lp + t)
             logits = self._lm_head()(h[:, -1])
         texts = []
         for row in tokens.tolist():

@@ -1,0 +1,44 @@
+"""llm/kv_cache.py: the preallocated decoding cache behaves as DynamicCache without copying the past."""
+import pytest
+import torch
+from transformers import DynamicCache
+
+from sugar_mm.models.llm.kv_cache import PreallocatedLayer, preallocated_cache
+
+
+def kv(n=2, h=3, L=5, d=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, h, L, d, generator=g), torch.randn(n, h, L, d, generator=g)
+
+
+def test_updates_match_dynamic_cache_and_write_in_place():
+    past = [kv(seed=i) for i in range(2)]
+    ours = preallocated_cache(past, extra_tokens=3)
+    ref = DynamicCache([(k.clone(), v.clone()) for k, v in past])
+    ptrs = [layer._k.data_ptr() for layer in ours.layers]
+    for step in range(3):
+        for li in range(2):
+            k_new, v_new = kv(L=1, seed=10 * step + li)
+            k1, v1 = ours.update(k_new, v_new, li)
+            k2, v2 = ref.update(k_new, v_new, li)
+            assert torch.equal(k1, k2) and torch.equal(v1, v2)
+    assert ours.get_seq_length() == ref.get_seq_length() == 8
+    assert [layer._k.data_ptr() for layer in ours.layers] == ptrs  # no reallocation: the buffers were written
+
+
+def test_full_cache_and_bad_shapes_raise():
+    layer = PreallocatedLayer(*kv(), extra_tokens=1)
+    layer.update(*kv(L=1))
+    with pytest.raises(RuntimeError, match='cache full: 6 \\+ 1 tokens > capacity 6'):
+        layer.update(*kv(L=1))
+    k, v = kv()
+    with pytest.raises(ValueError, match='keys and values'):
+        PreallocatedLayer(k, v[:, :, :2], extra_tokens=1)
+
+
+def test_a_broadcast_prefix_is_materialised_per_sample():
+    k, v = kv(n=1)
+    cache = preallocated_cache([(k.expand(3, -1, -1, -1), v.expand(3, -1, -1, -1))], extra_tokens=2)
+    k_new = torch.arange(3 * 3 * 4, dtype=torch.float).view(3, 3, 1, 4)
+    keys, _ = cache.update(k_new, k_new, 0)
+    assert torch.equal(keys[:, :, :5], k.expand(3, -1, -1, -1)) and torch.equal(keys[:, :, 5:], k_new)
