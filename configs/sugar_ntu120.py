@@ -5,7 +5,7 @@
 # Needs data/skeleton/ntu120_3d.pkl (tools/data/ntu_rgbd.py) and LLaMA2-7B in data/models/Llama-2-7b-hf.
 # Memory, measured on one H100 with the LLaMA2-7B architecture (tools/analysis/gpu_check.py, README "Performance"):
 # weights 13.2 GiB; a training step at 16 per GPU with gradient checkpointing peaks at 21.2 GiB allocated (22.5
-# reserved), 1.4 s; without checkpointing it does not fit in 80 GB. Testing at 16 (generation): 37.7 GiB.
+# reserved), 1.4 s; without checkpointing it does not fit in 80 GB. Testing at 16 (generation): 31.6 GiB.
 _base_ = [
     './_base_/default_runtime.py',
     './_base_/datasets/ntu120_xsub.py',

@@ -10,9 +10,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# Generation grows key/value caches a token at a time; with fixed-size segments the CUDA caching allocator reserved
-# 66 GiB for 37.7 GiB of tensors (LLaMA2-7B, batch 16, README "Performance"); expandable segments: 41.5 GiB. Set
-# before torch is imported; an explicit PYTORCH_(CUDA_)ALLOC_CONF wins. (The CPU allocator ignores it.)
+# Testing allocates prompt caches of varying sizes batch after batch; with fixed-size segments the CUDA caching
+# allocator reserved 66 GiB for 37.7 GiB of tensors (LLaMA2-7B, batch 16, before the preallocated decoding cache;
+# README "Performance"), with expandable segments 41.5 GiB. Set before torch is imported; an explicit
+# PYTORCH_(CUDA_)ALLOC_CONF wins. (The CPU allocator ignores it.)
 if 'PYTORCH_ALLOC_CONF' not in os.environ and 'PYTORCH_CUDA_ALLOC_CONF' not in os.environ:
     os.environ['PYTORCH_ALLOC_CONF'] = 'expandable_segments:True'
 
