@@ -3,7 +3,7 @@ import pytest
 import torch
 from transformers import DynamicCache
 
-from sugar_mm.models.llm.kv_cache import PreallocatedLayer, preallocated_cache
+from sugar_mm.models.llm.kv_cache import PreallocatedLayer, cache_from, preallocated_cache
 
 
 def kv(n=2, h=3, L=5, d=4, seed=0):
@@ -42,3 +42,17 @@ def test_a_broadcast_prefix_is_materialised_per_sample():
     k_new = torch.arange(3 * 3 * 4, dtype=torch.float).view(3, 3, 1, 4)
     keys, _ = cache.update(k_new, k_new, 0)
     assert torch.equal(keys[:, :, :5], k.expand(3, -1, -1, -1)) and torch.equal(keys[:, :, 5:], k_new)
+
+
+def test_cache_from_starts_from_the_past_without_copying_and_keeps_autograd():
+    k, v = kv()
+    k.requires_grad_(True)
+    cache = cache_from([(k, v)])
+    assert cache.layers[0].keys is k and cache.get_seq_length() == 5
+    k_new, v_new = kv(L=2, seed=1)
+    keys, values = cache.update(k_new, v_new, 0)
+    ref = DynamicCache([(k.detach(), v)])
+    rk, rv = ref.update(k_new, v_new, 0)
+    assert torch.equal(keys.detach(), rk) and torch.equal(values, rv) and cache.get_seq_length() == 7
+    keys.sum().backward()
+    assert torch.equal(k.grad, torch.ones_like(k))

@@ -243,7 +243,7 @@ class LLMHead(BaseModule):
         ``past`` tensors with batch 1 are broadcast to the batch of the new tokens (shared prompt prefix).
         ``cache``: a ``transformers`` cache to extend in place instead (greedy decoding), ``past`` then unused.
         """
-        from transformers import DynamicCache
+        from ..llm.kv_cache import cache_from
         x = embeds if embeds is not None else ids
         N, R = x.shape[:2]
         kwargs = dict(use_cache=use_cache)
@@ -254,8 +254,7 @@ class LLMHead(BaseModule):
         if cache is not None:
             kwargs[self._cache_kw] = cache
         elif use_cache:
-            cache = DynamicCache([(k.expand(N, -1, -1, -1), v.expand(N, -1, -1, -1)) for k, v in past]) \
-                if past else DynamicCache()
+            cache = cache_from([(k.expand(N, -1, -1, -1), v.expand(N, -1, -1, -1)) for k, v in past or []])
             kwargs[self._cache_kw] = cache
         if past_len:
             kwargs['position_ids'] = torch.arange(past_len, past_len + R, device=x.device).unsqueeze(0).expand(N, -1)
@@ -542,8 +541,8 @@ class LLMHead(BaseModule):
         return torch.zeros(N, K, device=h_last.device).index_add_(1, tree['c_pair_cand'], edge_lp)
 
     def _run_tree(self, ids, past, positions, mask) -> torch.Tensor:
-        from transformers import DynamicCache
-        kwargs = {self._cache_kw: DynamicCache([(k, v) for k, v in past]), 'use_cache': True}
+        from ..llm.kv_cache import cache_from
+        kwargs = {self._cache_kw: cache_from(past), 'use_cache': True}
         return self._decoder()(input_ids=ids, position_ids=positions, attention_mask=mask, **kwargs).last_hidden_state
 
     @torch.no_grad()

@@ -1,9 +1,14 @@
-"""A key/value cache allocated once for greedy decoding: appending a token writes in place.
+"""Key/value caches without needless copies of the past.
 
 Hugging Face's ``DynamicCache`` grows each layer with ``torch.cat``, and building one from existing key/values
-copies them again (``cat`` onto an empty tensor). Decoding ``T`` tokens after an ``L``-token prompt therefore copies
-the whole cache about twice per step: O(T * L) bytes per layer, which dominated greedy generation on the CPU
-(``aten::cat``: 59% of the time at batch 48) and made the CUDA caching allocator reserve far more than it used.
+copies them once more (``cat`` onto an empty tensor). Decoding ``T`` tokens after an ``L``-token prompt therefore
+copied the whole cache twice per step: O(T * L) bytes per layer, which dominated greedy generation on the CPU under
+the profiler (``aten::cat``: 59% of the time at batch 48) and made the CUDA caching allocator reserve far more than
+it used (README, "Performance").
+
+* :func:`preallocated_cache`: for greedy decoding, buffers with room for the new tokens, written in place;
+* :func:`cache_from`: a ``DynamicCache`` over existing key/values as they are (one forward after a prompt:
+  the forward's own ``cat`` is then the only copy).
 """
 from __future__ import annotations
 
@@ -24,6 +29,23 @@ def preallocated_cache(past: Sequence[Tuple[torch.Tensor, torch.Tensor]], extra_
         transformers.Cache: layers of :class:`PreallocatedLayer`, usable as ``past_key_values``.
     """
     return Cache(layers=[PreallocatedLayer(k, v, extra_tokens) for k, v in past])
+
+
+def cache_from(past: Sequence[Tuple[torch.Tensor, torch.Tensor]]):
+    """A ``DynamicCache`` whose layers start from ``past`` itself (no copy; views and expanded tensors allowed).
+
+    ``past``: per layer ``(keys, values)``, each (N, H_kv, L, D). The tensors are not modified: ``update`` builds
+    new ones with ``torch.cat`` (autograd flows through ``past`` as through any ``cat``).
+    """
+    from transformers import DynamicCache
+    cache = DynamicCache()
+    for k, v in past:
+        layer = DynamicLayer()
+        layer.keys, layer.values = k, v
+        layer.device, layer.dtype = k.device, k.dtype
+        layer.is_initialized = True
+        cache.layers.append(layer)
+    return cache
 
 
 class PreallocatedLayer(DynamicLayer):
