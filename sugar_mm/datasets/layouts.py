@@ -80,8 +80,8 @@ class SkeletonLayout:
         return dict(num_node=self.num_node, inward=self.inward, center=self.center)
 
     def prenormalize_cfg(self) -> dict:
-        """``PreNormalize3D`` arguments with this layout's axis joints."""
-        return dict(type='PreNormalize3D', zaxis=list(self.spine), xaxis=list(self.shoulders))
+        """``PreNormalize3D`` arguments with this layout's axis joints (as ``FastPreNormalize3D``: same output)."""
+        return dict(type='FastPreNormalize3D', zaxis=list(self.spine), xaxis=list(self.shoulders))
 
 
 LAYOUTS: Dict[str, SkeletonLayout] = {}

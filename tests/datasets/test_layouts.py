@@ -34,7 +34,7 @@ def test_kinect_v1_matches_source_md():
     assert KINECT_V1.joints[19] == 'head' and KINECT_V1.joints[2] == 'shoulder_center'
     assert KINECT_V1.parents[KINECT_V1.center] == KINECT_V1.center == 2
     # PreNormalize3D axes: hip centre -> spine, right -> left shoulder
-    assert KINECT_V1.prenormalize_cfg() == dict(type='PreNormalize3D', zaxis=[6, 3], xaxis=[1, 0])
+    assert KINECT_V1.prenormalize_cfg() == dict(type='FastPreNormalize3D', zaxis=[6, 3], xaxis=[1, 0])
     parts = KINECT_V1.body_parts
     assert sorted(j for js in parts.values() for j in js) == list(range(20))  # every joint in one part
     assert get_layout('msr_action3d') is KINECT_V1 is get_layout('kinect_v1')

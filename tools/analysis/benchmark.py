@@ -10,7 +10,9 @@ Sections (each: warm-up, then ``--reps`` timed repetitions; median and spread (m
 * ``data``: samples/s the training dataloader delivers with the config's workers, vs samples/s training eats;
 * ``stage1`` / ``same_backbone_gcnhead`` / ``baseline``: one training step (forward + backward + SGD) on a real
   batch, FLOPs per sample, parameters, for stage 1, for the same encoder with mmaction's ``GCNHead`` (what the
-  knowledge-contrast head costs) and for the ``--baseline`` config (an mmaction model of the same input size);
+  knowledge-contrast head costs; timed alternately with stage 1, the ratio being the median of the per-round
+  ratios, so that the machine's drift falls on both) and for the ``--baseline`` config (an mmaction model of the
+  same input size);
 * ``stage2_train``: one LLM-head training step, achieved FLOP/s and its fraction of the matmul peak;
 * ``stage2_infer``: at the test batch size, per-sample latency of scoring all classes (the config's
   ``score_mode``; shared prompt cache + candidate tree) and of greedy generation, vs one prompt forward;
@@ -89,8 +91,8 @@ def real_batch(cfg, n, split='train'):
     return [ds[i % len(ds)] for i in range(n)], ds, pseudo_collate
 
 
-def train_step_cost(cfg, batch_size, reps):
-    import torch
+def make_train_step(cfg, batch_size):
+    """The config's model, a real batch and one training step (forward + backward + optimizer) as a closure."""
     from mmengine.optim import build_optim_wrapper
     model = build_model(cfg).train()
     items, _, collate = real_batch(cfg, batch_size)
@@ -102,14 +104,45 @@ def train_step_cost(cfg, batch_size, reps):
         loss, _ = model.parse_losses(losses)
         optim.update_params(loss)
 
-    t = timeit(step, reps)
+    return model, data, optim, step
+
+
+def step_report(model, data, optim, batch_size, t):
     flops = count_flops(lambda: model.parse_losses(model(**data, mode='loss'))[0].backward())
     optim.zero_grad()
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return model, dict(step_seconds=t, batch_size=batch_size, samples_per_s=batch_size / t['median'],
-                       train_flops_per_sample=flops / batch_size, gflops_per_s=flops / t['median'] / 1e9,
-                       params=params, trainable_params=trainable)
+    return dict(step_seconds=t, batch_size=batch_size, samples_per_s=batch_size / t['median'],
+                train_flops_per_sample=flops / batch_size, gflops_per_s=flops / t['median'] / 1e9,
+                params=params, trainable_params=trainable)
+
+
+def train_step_cost(cfg, batch_size, reps):
+    model, data, optim, step = make_train_step(cfg, batch_size)
+    t = timeit(step, reps)
+    return model, step_report(model, data, optim, batch_size, t)
+
+
+def interleaved_step_costs(cfg_a, cfg_b, batch_size, reps):
+    """Train steps of two configs timed alternately (a, b, a, b, ...), so that the machine's drift (other tenants,
+    clock changes) falls on both; the ratio a / b is the median of the per-round ratios."""
+    a = make_train_step(cfg_a, batch_size)
+    b = make_train_step(cfg_b, batch_size)
+    for _ in range(2):
+        a[3]()
+        b[3]()
+    ta, tb = [], []
+    for _ in range(reps):
+        for step, times in ((a[3], ta), (b[3], tb)):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+
+    def stats(x):
+        return dict(median=statistics.median(x), min=min(x), max=max(x), reps=len(x))
+    ratios = [x / y for x, y in zip(ta, tb)]
+    return (step_report(*a[:3], batch_size, stats(ta)), step_report(*b[:3], batch_size, stats(tb)),
+            dict(stats(ratios), per_round=ratios))
 
 
 def data_throughput(cfg, batches):
@@ -137,7 +170,9 @@ def main(argv=None):
     parser.add_argument('--reps', type=int, default=5)
     parser.add_argument('--batch-size', type=int, default=None, help='default: the configs\' batch sizes')
     parser.add_argument('--out', default='work_dirs/benchmark.json')
-    parser.add_argument('--skip', nargs='*', default=[], help='sections to skip')
+    parser.add_argument('--skip', nargs='*', default=[],
+                        help='sections to skip (stage1, data, baseline, stage2_train, scoring_vs_classes, '
+                        'tokens_vs_length; stage2: every stage-2 section)')
     args = parser.parse_args(argv)
 
     import torch
@@ -156,9 +191,21 @@ def main(argv=None):
     if args.stage1 and 'stage1' not in args.skip:
         s1 = load_cfg(args.stage1)
         bs1 = args.batch_size or s1.train_dataloader.batch_size
-        _, r = train_step_cost(s1, bs1, args.reps)
+        # the same encoder with mmaction's GCNHead (a linear classifier): what the knowledge-contrast head costs,
+        # timed interleaved with stage 1
+        same = load_cfg(args.stage1)
+        head = same.model.cls_head
+        classes = head.get('class_names')
+        from sugar_mm.datasets.label_maps import load_label_map
+        num_classes = len(load_label_map(classes)) if isinstance(classes, str) else len(classes)
+        same.model.cls_head = dict(type='GCNHead', num_classes=num_classes, in_channels=head.in_channels)
+        r, r_same, ratio = interleaved_step_costs(s1, same, bs1, args.reps)
         report['stage1'] = r
-        print(f'stage 1 train step: {r["step_seconds"]["median"]:.3f} s ({bs1} samples)', flush=True)
+        report['same_backbone_gcnhead'] = r_same
+        report['stage1_vs_same_backbone_gcnhead'] = ratio
+        print(f'stage 1 train step: {r["step_seconds"]["median"]:.3f} s ({bs1} samples); same encoder + GCNHead: '
+              f'{r_same["step_seconds"]["median"]:.3f} s -> stage 1 costs {ratio["median"]:.2f}x (per-round '
+              f'ratios {ratio["min"]:.2f}..{ratio["max"]:.2f})', flush=True)
         if 'data' not in args.skip:
             d = data_throughput(s1, batches=20)
             d['training_samples_per_s'] = r['samples_per_s']
@@ -166,20 +213,6 @@ def main(argv=None):
             report['data'] = d
             print(f'data pipeline: {d["samples_per_s"]:.0f} samples/s = {d["ratio"]:.1f}x what stage-1 training '
                   'consumes', flush=True)
-    if args.stage1 and 'same_backbone' not in args.skip:
-        # the same encoder with mmaction's GCNHead (a linear classifier): what the knowledge-contrast head costs
-        same = load_cfg(args.stage1)
-        head = same.model.cls_head
-        classes = head.get('class_names')
-        from sugar_mm.datasets.label_maps import load_label_map
-        num_classes = len(load_label_map(classes)) if isinstance(classes, str) else len(classes)
-        same.model.cls_head = dict(type='GCNHead', num_classes=num_classes, in_channels=head.in_channels)
-        _, r = train_step_cost(same, bs1, args.reps)
-        report['same_backbone_gcnhead'] = r
-        ratio = report['stage1']['step_seconds']['median'] / r['step_seconds']['median']
-        report['stage1_vs_same_backbone_gcnhead'] = ratio
-        print(f'same encoder + GCNHead train step: {r["step_seconds"]["median"]:.3f} s -> stage 1 costs {ratio:.2f}x',
-              flush=True)
     if args.baseline and 'baseline' not in args.skip:
         b = load_cfg(args.baseline)
         bsb = args.batch_size or b.train_dataloader.batch_size
@@ -191,6 +224,8 @@ def main(argv=None):
             report['stage1_vs_baseline'] = ratio
             print(f'stage 1 / baseline time per sample: {ratio:.2f}x', flush=True)
     report['peak_rss_mb_after_stage1'] = peak_rss_mb()
+    if 'stage2' in args.skip:  # every stage-2 section
+        return write_report(report, args.out)
 
     if 'stage2_train' not in args.skip:
         model, r = train_step_cost(s2, bs2, args.reps)
@@ -278,11 +313,15 @@ def main(argv=None):
         report['tokens_vs_length'] = rows
 
     report['peak_rss_mb'] = peak_rss_mb()
-    os.makedirs(osp.dirname(osp.abspath(args.out)) or '.', exist_ok=True)
-    from sugar_mm.utils.io import atomic_write_text
-    atomic_write_text(args.out, json.dumps(report, indent=1, default=float) + '\n')
-    print(f'wrote {args.out}')
+    return write_report(report, args.out)
 
+
+def write_report(report, out):
+    os.makedirs(osp.dirname(osp.abspath(out)) or '.', exist_ok=True)
+    from sugar_mm.utils.io import atomic_write_text
+    atomic_write_text(out, json.dumps(report, indent=1, default=float) + '\n')
+    print(f'wrote {out}')
+    return report
 
 if __name__ == '__main__':
     main()

@@ -6,7 +6,7 @@ layout = 'toyota_13'
 clip_len = 64
 meta_keys = ('frame_dir', 'sample_idx')
 # no spine joint in LCR-Net's 13: right hip -> right shoulder is the vertical axis; the origin is the head
-prenorm = dict(type='PreNormalize3D', zaxis=[4, 10], xaxis=[10, 11])
+prenorm = dict(type='FastPreNormalize3D', zaxis=[4, 10], xaxis=[10, 11])  # = mmaction's PreNormalize3D, vectorised
 train_pipeline = [
     prenorm,
     dict(type='GenSkeFeat', dataset=layout, feats=['j']),
