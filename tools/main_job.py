@@ -10,7 +10,7 @@ Runs, with each stage's progress shown by the tools themselves:
 4. test              ``tools/test.py configs/sugar/sugar_msr3d_xsub.py CKPT --dump results.pkl``
 
 and ends by printing top-1/top-5 and a few generated answers next to the ground truth. These are the configs of
-the README's Results (~20 minutes on 2 cores). ``--quick`` runs their shortened versions in
+the README's Results (16-19 minutes on 2 cores). ``--quick`` runs their shortened versions in
 ``configs/sugar/quick/`` (stage 1 in 15 epochs instead of 30, a 5-epoch bridge warm-up instead of 10: ~15
 minutes, at a large cost in accuracy). Training runs with ``--no-validate`` (the test split of X-Sub is the
 validation split: step 4 evaluates it once). Every stage is the same command a user would type; this script
