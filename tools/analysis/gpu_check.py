@@ -171,7 +171,8 @@ def loss_and_grads(model, data, seed=0):
     losses = model(**model.data_preprocessor(data, True), mode='loss')
     loss, log = model.parse_losses(losses)
     loss.backward()
-    return float(loss.detach()), {k: float(v) for k, v in log.items()}, grads(model)
+    log = {k: float(v.detach() if torch.is_tensor(v) else v) for k, v in log.items()}
+    return float(loss.detach()), log, grads(model)
 
 
 def rel(a, b):
