@@ -335,7 +335,8 @@ def sec_ddp(ctx):
         for align_only in (True, True, False, False, True, False):
             model.cls_head.align_only = align_only
             log = ddp.train_step(data, optim)
-            steps.append(dict(align_only=align_only, **{k: float(v) for k, v in log.items()}))
+            steps.append(dict(align_only=align_only, **{k: float(v.detach() if torch.is_tensor(v) else v)
+                                                           for k, v in log.items()}))
         model.cls_head.align_only = False
         ok = all(torch.isfinite(torch.tensor(s['loss'])) for s in steps)
         return dict(backend=backend, world_size=dist.get_world_size(), find_unused_parameters=False, steps=steps,
