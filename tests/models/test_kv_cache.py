@@ -56,3 +56,23 @@ def test_cache_from_starts_from_the_past_without_copying_and_keeps_autograd():
     assert torch.equal(keys.detach(), rk) and torch.equal(values, rv) and cache.get_seq_length() == 7
     keys.sum().backward()
     assert torch.equal(k.grad, torch.ones_like(k))
+
+
+def test_dynamic_layer_methods_that_replace_the_views_keep_working():
+    """reorder / select / crop / reset replace ``keys``; the next update re-buffers them (same as DynamicCache)."""
+    k, v = kv(n=3)
+    ours = preallocated_cache([(k, v)], extra_tokens=4)
+    ref = DynamicCache([(k.clone(), v.clone())])
+    for cache in (ours, ref):
+        cache.reorder_cache(torch.tensor([2, 0, 1]))
+        cache.crop(-1)
+    step = kv(n=3, L=1, seed=5)
+    k1, v1 = ours.update(*step, 0)
+    k2, v2 = ref.update(*step, 0)
+    assert torch.equal(k1, k2) and torch.equal(v1, v2) and ours.get_seq_length() == 5
+    layer = ours.layers[0]
+    assert layer.capacity - layer.length == 3  # the room that was left survives the re-buffering
+    layer.reset()
+    assert ours.get_seq_length() == 0
+    k3, _ = ours.update(*step, 0)
+    assert torch.equal(k3, step[0]) and ours.get_seq_length() == 1

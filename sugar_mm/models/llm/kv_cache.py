@@ -49,15 +49,23 @@ def cache_from(past: Sequence[Tuple[torch.Tensor, torch.Tensor]]):
 
 
 class PreallocatedLayer(DynamicLayer):
-    """A ``DynamicLayer`` over one buffer of ``L + extra`` positions; ``keys`` / ``values`` are views of it."""
+    """A ``DynamicLayer`` over one buffer of ``L + extra`` positions; ``keys`` / ``values`` are views of it.
+
+    ``DynamicLayer``'s own methods that replace ``keys`` / ``values`` (``crop``, ``reorder_cache``,
+    ``batch_select_indices``, ``offload``, ``reset``, ...) keep working: the next ``update`` sees that the views
+    were replaced and copies what they hold into a new buffer with the room that was left.
+    """
 
     def __init__(self, keys: torch.Tensor, values: torch.Tensor, extra_tokens: int) -> None:
         super().__init__()
         if keys.dim() != 4 or keys.shape != values.shape:
             raise ValueError(f'expected keys and values (N, H, L, D) of one shape, got {tuple(keys.shape)} and '
                              f'{tuple(values.shape)}')
+        self._adopt(keys, values, int(extra_tokens))
+
+    def _adopt(self, keys: torch.Tensor, values: torch.Tensor, extra_tokens: int) -> None:
         N, H, L, D = keys.shape
-        self.capacity = L + int(extra_tokens)
+        self.capacity = L + extra_tokens
         self._k = keys.new_empty(N, H, self.capacity, D)
         self._v = values.new_empty(N, H, self.capacity, D)
         self._k[:, :, :L] = keys
@@ -71,7 +79,16 @@ class PreallocatedLayer(DynamicLayer):
         self.keys = self._k[:, :, :self.length]
         self.values = self._v[:, :, :self.length]
 
+    def _views_replaced(self) -> bool:
+        return not (self.keys.data_ptr() == self._k.data_ptr() and self.values.data_ptr() == self._v.data_ptr()
+                    and self.keys.shape == self._k[:, :, :self.length].shape)
+
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        room = self.capacity - self.length
+        if not self.is_initialized or self.keys is None:  # after reset(): start again from nothing
+            self._adopt(key_states[:, :, :0], value_states[:, :, :0], self.capacity)
+        elif self._views_replaced():
+            self._adopt(self.keys, self.values, room)
         n = key_states.shape[-2]
         if self.length + n > self.capacity:
             raise RuntimeError(f'preallocated cache full: {self.length} + {n} tokens > capacity {self.capacity}')
@@ -82,7 +99,6 @@ class PreallocatedLayer(DynamicLayer):
         return self.keys, self.values
 
     def get_seq_length(self) -> int:
-        return self.length
-
-    def crop(self, tokens_to_remove: int) -> None:  # (DynamicLayer's crop would replace the views)
-        raise NotImplementedError('PreallocatedLayer is for greedy decoding; it does not crop')
+        if not self.is_initialized or self.keys is None:
+            return 0
+        return self.keys.shape[-2]
