@@ -36,15 +36,25 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
-def timeit(fn, reps, warmup=1):
+def summarize(times):
+    """Median and spread of repeated timings (seconds)."""
+    return dict(median=statistics.median(times), min=min(times), max=max(times), reps=len(times))
+
+
+def timeit(fn, reps, warmup=1, sync=None):
+    """Time ``fn`` ``reps`` times after ``warmup`` calls; ``sync`` (e.g. ``torch.cuda.synchronize``) is called
+    before each clock read so that asynchronous device work is counted."""
+    sync = sync or (lambda: None)
     for _ in range(warmup):
         fn()
+    sync()
     times = []
     for _ in range(reps):
         t = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t)
-    return dict(median=statistics.median(times), min=min(times), max=max(times), reps=reps)
+    return summarize(times)
 
 
 def peak_rss_mb():
@@ -137,12 +147,9 @@ def interleaved_step_costs(cfg_a, cfg_b, batch_size, reps):
             t0 = time.perf_counter()
             step()
             times.append(time.perf_counter() - t0)
-
-    def stats(x):
-        return dict(median=statistics.median(x), min=min(x), max=max(x), reps=len(x))
     ratios = [x / y for x, y in zip(ta, tb)]
-    return (step_report(*a[:3], batch_size, stats(ta)), step_report(*b[:3], batch_size, stats(tb)),
-            dict(stats(ratios), per_round=ratios))
+    return (step_report(*a[:3], batch_size, summarize(ta)), step_report(*b[:3], batch_size, summarize(tb)),
+            dict(summarize(ratios), per_round=ratios))
 
 
 def data_throughput(cfg, batches):

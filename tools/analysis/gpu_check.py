@@ -42,7 +42,7 @@ import traceback
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from benchmark import count_flops, load_cfg, real_batch  # noqa: E402
+from benchmark import count_flops, load_cfg, real_batch, timeit  # noqa: E402
 
 MSR_CONFIG = 'configs/sugar/sugar_msr3d_xsub.py'
 PAPER_CONFIG = 'configs/sugar_ntu120.py'
@@ -71,16 +71,7 @@ class Ctx:
             torch.cuda.synchronize()
 
     def timeit(self, fn, reps, warmup=1):
-        for _ in range(warmup):
-            fn()
-        self.sync()
-        times = []
-        for _ in range(reps):
-            t = time.perf_counter()
-            fn()
-            self.sync()
-            times.append(time.perf_counter() - t)
-        return dict(median=statistics.median(times), min=min(times), max=max(times), reps=reps)
+        return timeit(fn, reps, warmup, sync=self.sync)
 
     def reset_peak(self):
         import torch

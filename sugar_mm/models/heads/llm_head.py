@@ -587,10 +587,13 @@ class LLMHead(BaseModule):
             logliks = self.score_classes(action, self.class_names, state).view(n, num_clips, -1)
             texts = [''] * n
             if self.generate_text:  # from the first clip of each sample, reusing its prompt cache
-                first = torch.arange(0, n * num_clips, num_clips, device=device)
-                h_last, kv, Lp = state
-                texts = self.generate(action[first], self.class_names,
-                                      (h_last[first], [(k[first], v[first]) for k, v in kv], Lp))
+                if num_clips == 1:  # (generate copies the cache into its buffers: no indexed copy first)
+                    texts = self.generate(action, self.class_names, state)
+                else:
+                    first = torch.arange(0, n * num_clips, num_clips, device=device)
+                    h_last, kv, Lp = state
+                    texts = self.generate(action[first], self.class_names,
+                                          (h_last[first], [(k[first], v[first]) for k, v in kv], Lp))
         probs = logliks.float().softmax(-1).mean(1)  # average class probabilities over clips
         for ds, p, text in zip(data_samples, probs, texts):
             ds.set_pred_score(p)
