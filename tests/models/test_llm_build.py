@@ -4,7 +4,8 @@ import json
 import pytest
 import torch
 
-from sugar_mm.models.llm.build import apply_lora, build_causal_lm
+from sugar_mm.models.llm.lora import apply_lora
+from sugar_mm.utils.causal_lm import build_causal_lm
 from tests.conftest import TINY_LLAMA
 
 TOKENIZER = 'embedded:smollm2-135m-instruct'

@@ -45,8 +45,8 @@ class ChatLM:
              device: Optional[str] = 'auto', dtype=None, trust_remote_code: bool = False, seed: int = 0,
              name: Optional[str] = None, **kwargs) -> 'ChatLM':
         """Load ``path`` (local folder, hub id, ``'embedded:smollm2-135m-instruct'``) or build a random model
-        from ``config`` (tests) with :func:`sugar_mm.models.llm.build.build_causal_lm`."""
-        from sugar_mm.models.llm.build import build_causal_lm
+        from ``config`` (tests) with :func:`sugar_mm.utils.causal_lm.build_causal_lm`."""
+        from sugar_mm.utils.causal_lm import build_causal_lm
         model, tok = build_causal_lm(path=path, config=config, tokenizer=tokenizer, dtype=dtype, seed=seed,
                                      trust_remote_code=trust_remote_code)
         model = model.to(_auto_device(device))
@@ -153,7 +153,7 @@ class VisionLanguageModel:
     def load(cls, path: str, device: Optional[str] = 'auto', dtype=None, trust_remote_code: bool = False,
              **kwargs) -> 'VisionLanguageModel':
         from transformers import AutoModelForImageTextToText, AutoProcessor
-        from sugar_mm.models.llm.build import to_dtype
+        from sugar_mm.utils.causal_lm import to_dtype
         from sugar_mm.utils.embedded_models import resolve_model_path
         local = resolve_model_path(path)
         mkw = dict(trust_remote_code=trust_remote_code)

@@ -18,7 +18,8 @@ from sugar_mm.datasets.label_maps import load_label_map
 from sugar_mm.knowledge.schema import load_knowledge
 from sugar_mm.knowledge.text_bank import select_classes
 from ..bridges import build_bridge
-from ..llm.build import apply_lora, build_causal_lm, to_dtype
+from sugar_mm.utils.causal_lm import build_causal_lm, to_dtype
+from ..llm.lora import apply_lora
 from ..llm.parsing import parse_answer
 from ..llm.prompt import PromptBuilder
 

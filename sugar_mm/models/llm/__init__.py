@@ -1,4 +1,5 @@
-from .build import apply_lora, build_causal_lm
+from sugar_mm.utils.causal_lm import build_causal_lm
+from .lora import apply_lora
 from .parsing import ParsedAnswer, normalize_name, parse_answer
 from .prompt import PROMPT_TEMPLATES, PromptBuilder
 

@@ -1,4 +1,8 @@
-"""Build a frozen Hugging Face causal LM (pretrained path or tiny config) and wrap it with peft LoRA."""
+"""Build a frozen Hugging Face causal LM (pretrained path, or a random model from a config) with its tokenizer.
+
+A ground module: it imports nothing of sugar_mm above ``utils``, so both the knowledge generators and the
+stage-2 head build their language models with it.
+"""
 from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple, Union
@@ -73,16 +77,3 @@ def build_causal_lm(path: Optional[str] = None,
         tok.pad_token = tok.eos_token
     model.requires_grad_(False)
     return model, tok
-
-
-def apply_lora(model: nn.Module, r: int = 64, alpha: int = 16, dropout: float = 0.05,
-               target_modules: Sequence[str] = ('q_proj', 'v_proj'), bias: str = 'none') -> nn.Module:
-    """Wrap ``model`` with peft LoRA adapters; only the adapters are trainable."""
-    from peft import LoraConfig, get_peft_model
-    lora_cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules),
-                          bias=bias, task_type='CAUSAL_LM')
-    peft_model = get_peft_model(model, lora_cfg)
-    trainable = [n for n, p in peft_model.named_parameters() if p.requires_grad]
-    if not trainable:
-        raise ValueError(f'LoRA matched no module: target_modules={list(target_modules)}')
-    return peft_model
