@@ -5,6 +5,12 @@ during a save leaves a truncated checkpoint in place of the previous one. This m
 ``LocalBackend`` whose ``put``/``put_text`` write a temporary file next to the destination, fsync it and rename
 it over the destination (:func:`sugar_mm.utils.io.atomic_open`): the previous file survives any failure, and the
 error names the file. Applied on ``import sugar_mm``; other backends (``s3://``, ...) are untouched.
+
+Upstream state this changes (a feature, not an upstream bug, so it is not one of :mod:`sugar_mm.compat`'s fixes;
+its docstring lists it): mmengine's backend registered for local paths (``register_backend(..., force=True)``),
+and mmengine's cache of backend instances, ``mmengine.fileio.io.backend_instances``, from which the plain
+``LocalBackend`` instances built before this import are dropped so that later ``fileio`` calls build the atomic
+one.
 """
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ import tempfile
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+# The process umask, for the permissions of atomically written files (``mkstemp`` makes 0600 files). Python reads
+# the umask only by setting it, so it is set to 0 and back at once, here, once per process (listed in
+# sugar_mm.compat's docstring with the other process-wide state sugar_mm touches).
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
