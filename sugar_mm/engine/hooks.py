@@ -126,8 +126,9 @@ class BridgeWarmupHook(Hook):
 
     def before_train(self, runner) -> None:
         head = self._head(runner)
-        if head.align_loss_weight <= 0:
-            raise ValueError('BridgeWarmupHook needs cls_head.align_loss_weight > 0 (the warm-up trains on it)')
+        if getattr(head, 'loss_align', None) is None:
+            raise ValueError('BridgeWarmupHook needs cls_head.loss_align (a NameAlignmentLoss: the warm-up trains '
+                             'on it)')
         if self.epochs >= runner.max_epochs:
             raise ValueError(f'BridgeWarmupHook(epochs={self.epochs}) leaves no epoch of LLM training '
                              f'(max_epochs={runner.max_epochs})')

@@ -5,7 +5,8 @@ stage-2 head build their language models with it.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple, Union
+import contextlib
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -22,6 +23,13 @@ def to_dtype(value) -> Optional[torch.dtype]:
     if value not in _DTYPES:
         raise ValueError(f'unknown dtype {value!r}; use one of {sorted(_DTYPES)}')
     return _DTYPES[value]
+
+
+def autocast(device: torch.device, dtype: Optional[torch.dtype]):
+    """``torch.autocast`` to ``dtype`` on ``device``'s type, or nothing when ``dtype`` is None."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def build_causal_lm(path: Optional[str] = None,

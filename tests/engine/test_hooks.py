@@ -112,9 +112,9 @@ def test_custom_filename(tmp_path):
 
 # ------------------------------------------------------------------------------------------ BridgeWarmupHook
 class _Head(torch.nn.Module):
-    def __init__(self, align_loss_weight=1.0):
+    def __init__(self, align=True):
         super().__init__()
-        self.align_loss_weight = align_loss_weight
+        self.loss_align = torch.nn.Identity() if align else None
         self.align_only = False
 
 
@@ -151,8 +151,8 @@ def test_bridge_warmup_rejects_what_cannot_work():
     from sugar_mm.engine import BridgeWarmupHook
     with pytest.raises(ValueError, match='epochs >= 1'):
         BridgeWarmupHook(epochs=0)
-    with pytest.raises(ValueError, match='align_loss_weight'):
-        BridgeWarmupHook(epochs=1).before_train(_warmup_runner(_Head(align_loss_weight=0.0)))
+    with pytest.raises(ValueError, match='loss_align'):
+        BridgeWarmupHook(epochs=1).before_train(_warmup_runner(_Head(align=False)))
     with pytest.raises(ValueError, match='leaves no epoch'):
         BridgeWarmupHook(epochs=5).before_train(_warmup_runner(_Head(), max_epochs=5))
     runner = _warmup_runner(_Head())

@@ -31,8 +31,8 @@ def reference_answer_ce(head, feats, answers):
         L = prompt.shape[1]
         ces = []
         for i, a in enumerate(answers):
-            emb = torch.cat([prompt[i], head._embed_ids(a, 'cpu')])[None]
-            logits = head._lm_head()(head._decoder()(inputs_embeds=emb).last_hidden_state)[0]
+            emb = torch.cat([prompt[i], head.lm.embed_ids(a, 'cpu')])[None]
+            logits = head.lm.lm_head(head.lm.decoder(inputs_embeds=emb).last_hidden_state)[0]
             ces.append(F.cross_entropy(logits[L - 1:L - 1 + len(a)], torch.tensor(a), reduction='none'))
     return ces
 
@@ -72,7 +72,7 @@ def test_loss_is_on_answer_tokens_only_and_gets_gradients_where_expected():
 def test_class_token_weight_weights_exactly_the_class_tokens():
     """loss = sum(w_i * ce_i) / sum(w_i) with w = class_token_weight on the tokens of "{class}." only."""
     feats = torch.randn(2, 1, 16, 6, 20)
-    plain, weighted = build_head(), build_head(class_token_weight=4.0)
+    plain, weighted = build_head(), build_head(loss_cls=dict(type='AnswerLoss', class_token_weight=4.0))
     random.seed(0)
     answers = [plain.prompt.answer_ids(plain.answer_text(y)) for y in (3, 11)]
     n_cls = [len(plain.prompt.candidate_ids(plain.class_names[y])) for y in (3, 11)]
@@ -89,18 +89,18 @@ def test_class_token_weight_weights_exactly_the_class_tokens():
         got = weighted.loss(feats, samples([3, 11]))['loss_lm'].item()
     assert abs(got - num / den) < 1e-4
     with pytest.raises(ValueError, match='class_token_weight'):
-        build_head(class_token_weight=0)
+        build_head(loss_cls=dict(type='AnswerLoss', class_token_weight=0))
 
 
 def test_align_loss_is_the_name_embedding_infonce_and_trains_only_the_bridge():
     """loss_align = w * CE(cos(mean action token, mean name-token embedding) / tau, label); off by default."""
-    head = build_head(align_loss_weight=0.5, align_temperature=0.2)
+    head = build_head(loss_align=dict(type='NameAlignmentLoss', loss_weight=0.5, temperature=0.2))
     feats = torch.randn(3, 1, 16, 6, 20)
     labels = [2, 9, 17]
     out = head.loss(feats, samples(labels))
     assert {'loss_lm', 'loss_align', 'align_acc'} <= set(out)
     # reference, from the tokenizer and the embedding table directly
-    table = head._base().get_input_embeddings().weight.detach()
+    table = head.lm.input_embeddings.weight.detach()
     names = torch.stack([table[head.tokenizer(' ' + n, add_special_tokens=False)['input_ids']].mean(0)
                          for n in head.class_names])
     with torch.no_grad():
@@ -113,14 +113,14 @@ def test_align_loss_is_the_name_embedding_infonce_and_trains_only_the_bridge():
     assert head.bridge.out_proj.weight.grad.abs().sum() > 0
     assert all(p.grad is None for n, p in head.named_parameters() if 'lora_' in n)  # no LLM forward involved
     assert 'loss_align' not in build_head().loss(feats, samples(labels))
-    with pytest.raises(ValueError, match='align_loss_weight'):
-        build_head(align_loss_weight=-1)
+    with pytest.raises(ValueError, match='loss_weight'):
+        build_head(loss_align=dict(type='NameAlignmentLoss', loss_weight=-1))
 
 
 def test_align_only_trains_the_bridge_without_running_the_llm():
-    head = build_head(align_loss_weight=1.0)
+    head = build_head(loss_align=dict(type='NameAlignmentLoss'))
     calls = []
-    handle = head._decoder().register_forward_hook(lambda *a: calls.append(1))
+    handle = head.lm.decoder.register_forward_hook(lambda *a: calls.append(1))
     feats = torch.randn(2, 1, 16, 6, 20)
     head.align_only = True
     out = head.loss(feats, samples([1, 4]))
@@ -134,7 +134,7 @@ def test_align_only_trains_the_bridge_without_running_the_llm():
     handle.remove()
     plain = build_head()
     plain.align_only = True
-    with pytest.raises(RuntimeError, match='align_loss_weight'):
+    with pytest.raises(RuntimeError, match='loss_align'):
         plain.loss(feats, samples([1, 4]))
 
 
@@ -182,12 +182,12 @@ def test_tree_scores_equal_full_forward_loglik():
         L = prompt.shape[1]
         for j in (0, 6, 7, 8, 19):  # includes the shared "draw ..." prefixes
             ids = head.prompt.candidate_ids(head.class_names[j])
-            full = torch.cat([prompt, head._embed_ids(ids, 'cpu')[None].expand(2, -1, -1)], 1)
-            lp = torch.log_softmax(head._lm_head()(head._decoder()(inputs_embeds=full).last_hidden_state), -1)
+            full = torch.cat([prompt, head.lm.embed_ids(ids, 'cpu')[None].expand(2, -1, -1)], 1)
+            lp = torch.log_softmax(head.lm.lm_head(head.lm.decoder(inputs_embeds=full).last_hidden_state), -1)
             ref = sum(lp[:, L - 1 + t, ids[t]] for t in range(len(ids)))
             assert torch.allclose(scores[:, j], ref, atol=1e-4)
-    tree = head._candidate_tree(head.class_names)
-    assert tree['node_tokens'].numel() < int(tree['lengths'].sum()) - len(head.class_names)  # prefixes shared
+    tree = head.candidate_trie(head.class_names)
+    assert tree.node_tokens.numel() < int(tree.lengths.sum()) - len(head.class_names)  # prefixes shared
 
 
 def test_constrained_scores_are_the_trie_constrained_decoding_distribution():
@@ -204,8 +204,8 @@ def test_constrained_scores_are_the_trie_constrained_decoding_distribution():
         L = prompt.shape[1]
         for j in (0, 6, 7, 8, 12, 19):  # includes the branching "draw x / draw tick / draw circle"
             ids = cands[j]
-            full = torch.cat([prompt, head._embed_ids(ids, 'cpu')[None].expand(2, -1, -1)], 1)
-            logits = head._lm_head()(head._decoder()(inputs_embeds=full).last_hidden_state)
+            full = torch.cat([prompt, head.lm.embed_ids(ids, 'cpu')[None].expand(2, -1, -1)], 1)
+            logits = head.lm.lm_head(head.lm.decoder(inputs_embeds=full).last_hidden_state)
             ref = torch.zeros(2)
             for t in range(len(ids)):
                 allowed = sorted({c[t] for c in cands if len(c) > t and c[:t] == ids[:t]})
@@ -213,11 +213,11 @@ def test_constrained_scores_are_the_trie_constrained_decoding_distribution():
                 ref += lp[:, allowed.index(ids[t])]
             assert torch.allclose(scores[:, j], ref, atol=1e-4), (j, scores[:, j], ref)
     assert torch.allclose(scores.exp().sum(-1), torch.ones(2), atol=1e-5)  # a distribution over the classes
-    tree = head._candidate_tree(names)
-    assert 0 < tree['c_keep'].numel() < tree['node_tokens'].numel()  # only the branching prefixes are fed
+    tree = head.candidate_trie(names)
+    assert 0 < tree.branch.keep.numel() < tree.node_tokens.numel()  # only the branching prefixes are fed
     # all-distinct first tokens: nothing but the prompt forward is needed
     head2 = build_head(score_mode='constrained', class_names=['golf swing', 'bend', 'jogging'])
-    assert head2._candidate_tree(head2.class_names)['c_keep'].numel() == 0
+    assert head2.candidate_trie(head2.class_names).branch.keep.numel() == 0
     with torch.no_grad():
         s2 = head2.score_classes(head2.action_tokens(feats), head2.class_names)
     assert s2.shape == (2, 3) and torch.allclose(s2.exp().sum(-1), torch.ones(2), atol=1e-5)
@@ -297,7 +297,7 @@ def test_gradient_checkpointing_still_trains_lora():
     a.loss(feats, samples([2, 9]))['loss_lm'].backward()
     random.seed(5)
     b.loss(feats, samples([2, 9]))['loss_lm'].backward()
-    assert b._decoder().gradient_checkpointing and not a._decoder().gradient_checkpointing
+    assert b.lm.decoder.gradient_checkpointing and not a.lm.decoder.gradient_checkpointing
     for (n, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
         if 'lora_B' in n:
             assert pb.grad is not None and torch.allclose(pa.grad, pb.grad, atol=1e-6), n

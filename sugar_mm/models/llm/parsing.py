@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
 
 _NON_ALNUM = re.compile(r'[^0-9a-z]+')
 
@@ -67,9 +67,3 @@ def parse_answer(text: str, class_names: Sequence[str], min_similarity: float = 
         return ParsedAnswer(best, 'nearest', head)
     return ParsedAnswer(-1, 'failed', head,
                         f'{head[:60]!r} is no class (closest {class_names[best]!r}, similarity {scores[best]:.2f})')
-
-
-def first_sentence(text: str) -> Optional[str]:
-    """The description part of an answer (after the class), for display."""
-    parts = (text or '').split('.', 1)
-    return parts[1].strip() if len(parts) == 2 else None

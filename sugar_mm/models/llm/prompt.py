@@ -54,10 +54,6 @@ class TokenizedPrompt:
     class_names: List[str]
     text: str
 
-    @property
-    def length_without_actions(self) -> int:
-        return len(self.prefix_ids) + len(self.suffix_ids)
-
 
 class PromptBuilder:
     """Renders and tokenises the instruction for a class list (cached per list).
@@ -121,3 +117,11 @@ class PromptBuilder:
     def candidate_ids(self, class_name: str) -> List[int]:
         """Token ids of ``"{class}."``, the scored prefix of an answer."""
         return self.tokenizer(f'{class_name}.', add_special_tokens=False)['input_ids']
+
+
+def class_prefix_length(candidate_ids: Sequence[int], answer_ids: Sequence[int]) -> int:
+    """How many leading tokens of ``answer_ids`` spell the candidate ``"{class}."`` (their common prefix)."""
+    n = 0
+    while n < min(len(candidate_ids), len(answer_ids)) and candidate_ids[n] == answer_ids[n]:
+        n += 1
+    return n

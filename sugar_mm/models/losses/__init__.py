@@ -1,3 +1,5 @@
+from .answer_loss import AnswerLoss
 from .mil_nce import mil_nce_loss
+from .name_alignment_loss import NameAlignmentLoss
 
-__all__ = ['mil_nce_loss']
+__all__ = ['AnswerLoss', 'NameAlignmentLoss', 'mil_nce_loss']
