@@ -1,7 +1,8 @@
 """Python API in the mmaction style: ``init_recognizer`` / ``inference_recognizer`` (+ feature extraction).
 
     from sugar_mm.apis import init_recognizer, inference_recognizer
-    model = init_recognizer('configs/sugar/sugar_msr3d_xsub.py', 'work_dirs/sugar_msr3d_xsub/epoch_2.pth')
+    model = init_recognizer('configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
+                            'work_dirs/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub/epoch_12.pth')
     result = inference_recognizer(model, keypoints)  # (T, V, C) or (M, T, V, C) array, or a PoseDataset sample
     result.pred_score, result.pred_text
 """

@@ -7,6 +7,8 @@ import pytest
 
 from .helpers import free_port, loader_overrides, run_tool, write_config
 
+STGCN_CONFIG = 'configs/baselines/stgcn-gcnhead_30e_msr3d-xsub.py'
+
 TINY_STGCN = '''
 model = dict(backbone=dict(base_channels=8, num_stages=3, inflate_stages=[2], down_stages=[2]),
              cls_head=dict(in_channels=16))
@@ -25,7 +27,7 @@ def converted(tmp_path_factory, msr_raw):
 
 
 def test_train_and_test_stgcn_on_msr(tmp_path, converted):
-    cfg = write_config(tmp_path, 'configs/baselines/stgcn_msr3d_xsub.py', TINY_STGCN + loader_overrides(converted))
+    cfg = write_config(tmp_path, STGCN_CONFIG, TINY_STGCN + loader_overrides(converted))
     work = str(tmp_path / 'work')
     proc = run_tool(['tools/train.py', cfg, '--work-dir', work, '--seed', '0'])
     log = proc.stdout + proc.stderr
@@ -44,7 +46,7 @@ def test_train_and_test_stgcn_on_msr(tmp_path, converted):
 
 
 def test_dist_train_two_cpu_processes(tmp_path, converted):
-    cfg = write_config(tmp_path, 'configs/baselines/stgcn_msr3d_xsub.py', TINY_STGCN + loader_overrides(converted))
+    cfg = write_config(tmp_path, STGCN_CONFIG, TINY_STGCN + loader_overrides(converted))
     work = str(tmp_path / 'work')
     proc = run_tool(['tools/dist_train.sh', cfg, '2', '--work-dir', work, '--seed', '0', '--no-validate',
                      '--cfg-options', 'default_hooks.logger.interval=1'], env=dict(PORT=str(free_port())))

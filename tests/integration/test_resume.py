@@ -25,7 +25,8 @@ def final_metrics(log: str):
 
 
 def test_kill9_then_resume_auto_matches_uninterrupted_run(tmp_path, msr_pkl):
-    cfg = write_config(tmp_path, 'configs/baselines/stgcn_msr3d_xsub.py', TINY + loader_overrides(msr_pkl))
+    cfg = write_config(tmp_path, 'configs/baselines/stgcn-gcnhead_30e_msr3d-xsub.py', TINY +
+                       loader_overrides(msr_pkl))
     common = ['--seed', '0', '--deterministic']
     ref = run_tool(['tools/train.py', cfg, '--work-dir', str(tmp_path / 'ref')] + common)
     ref_final = final_metrics(ref.stdout + ref.stderr)

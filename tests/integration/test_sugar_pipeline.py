@@ -12,6 +12,8 @@ import torch
 from tests.conftest import TINY_BERT, TINY_LLAMA
 from .helpers import free_port, TINY_CTRGCN, loader_overrides, run_tool, write_config
 
+STAGE1 = 'configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py'
+STAGE2 = 'configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py'
 TINY_TEXT = dict(type='SentenceTextEncoder', config=TINY_BERT, tokenizer='embedded:all-minilm-l6-v2')
 TINY_LLM = dict(config=TINY_LLAMA, tokenizer='embedded:smollm2-135m-instruct')
 
@@ -43,11 +45,11 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max=1, by_epoch=True, begin=
 def pipeline(tmp_path_factory, msr_pkl):
     root = tmp_path_factory.mktemp('sugar')
     cache = str(root / 'text_cache')
-    cfg1 = write_config(root, 'configs/sugar/stage1_ctrgcn_msr3d_xsub.py', stage1_override(msr_pkl, cache), 's1.py')
+    cfg1 = write_config(root, STAGE1, stage1_override(msr_pkl, cache), 's1.py')
     wd1 = str(root / 'stage1')
     log1 = run_tool(['tools/train.py', cfg1, '--work-dir', wd1, '--seed', '0'])
     encoder = osp.join(wd1, 'encoder.pth')
-    cfg2 = write_config(root, 'configs/sugar/sugar_msr3d_xsub.py', stage2_override(msr_pkl, encoder), 's2.py')
+    cfg2 = write_config(root, STAGE2, stage2_override(msr_pkl, encoder), 's2.py')
     wd2 = str(root / 'stage2')
     log2 = run_tool(['tools/train.py', cfg2, '--work-dir', wd2, '--seed', '0'])
     return dict(root=root, cfg1=cfg1, cfg2=cfg2, wd1=wd1, wd2=wd2, encoder=encoder,
@@ -110,18 +112,18 @@ def test_zero_shot_classes_option(pipeline, tmp_path, msr_pkl):
 
 
 def test_missing_stage1_checkpoint_names_the_command(tmp_path, msr_pkl):
-    cfg = write_config(tmp_path, 'configs/sugar/sugar_msr3d_xsub.py',
+    cfg = write_config(tmp_path, STAGE2,
                        stage2_override(msr_pkl, str(tmp_path / 'nope' / 'encoder.pth')))
     proc = run_tool(['tools/train.py', cfg, '--work-dir', str(tmp_path / 'w')], check=False)
     assert proc.returncode != 0
-    assert 'python tools/train.py configs/sugar/stage1_ctrgcn_msr3d_xsub.py' in proc.stderr
+    assert f'python tools/train.py {STAGE1}' in proc.stderr
 
 
 def test_stage2_ddp_two_cpu_processes_without_find_unused_parameters(pipeline, tmp_path, msr_pkl):
     """DDP with the frozen LLM and the frozen encoder: every trainable parameter (TQP, LoRA) gets a gradient
     each step, in the bridge warm-up epoch too, so DDP needs no find_unused_parameters (it would raise
     otherwise)."""
-    cfg = write_config(tmp_path, 'configs/sugar/sugar_msr3d_xsub.py', stage2_override(msr_pkl, pipeline['encoder']) +
+    cfg = write_config(tmp_path, STAGE2, stage2_override(msr_pkl, pipeline['encoder']) +
                        'find_unused_parameters = False\n')
     work = str(tmp_path / 'ddp')
     proc = run_tool(['tools/dist_train.sh', cfg, '2', '--work-dir', work, '--seed', '0', '--no-validate',

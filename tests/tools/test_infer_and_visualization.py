@@ -27,7 +27,7 @@ def tiny_model(tmp_path_factory):
     root = tmp_path_factory.mktemp('infer')
     cfg_file = str(root / 'tiny.py')
     with open(cfg_file, 'w') as f:
-        f.write(f"_base_ = [{osp.join(REPO, 'configs/sugar/stage1_ctrgcn_msr3d_xsub.py')!r}]\n"
+        f.write(f"_base_ = [{osp.join(REPO, 'configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py')!r}]\n"
                 f"model = dict(backbone=dict(_delete_=True, **{TINY_CTRGCN!r}), cls_head=dict(in_channels=16, "
                 f"text_encoder=dict(_delete_=True, **{tiny_text_encoder_cfg()!r}), "
                 f"text_cache_dir={str(root / 'tb')!r}))\n")

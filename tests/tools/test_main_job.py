@@ -1,19 +1,11 @@
-"""tools/main_job.py reuses a finished stage only when what it trained is unchanged."""
-import importlib.util
+"""The main job (sugar_mm.apis.main_job, tools/main_job.py) reuses a finished stage only when what it trained is
+unchanged."""
 import os.path as osp
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_main_job():
-    spec = importlib.util.spec_from_file_location('main_job', osp.join(REPO, 'tools', 'main_job.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from sugar_mm.apis import main_job as mj
 
 
 def test_fingerprint_follows_config_options_seed_and_upstream(tmp_path):
-    mj = load_main_job()
     s1, s2 = mj.CONFIGS['full']
     key = mj.fingerprint(s2, ['model.encoder_checkpoint=a'], 0, upstream='x')
     assert key == mj.fingerprint(s2, ['model.encoder_checkpoint=a'], 0, upstream='x')  # deterministic
@@ -32,7 +24,6 @@ def test_fingerprint_follows_config_options_seed_and_upstream(tmp_path):
 
 
 def test_finished_needs_the_product_and_a_matching_stamp(tmp_path):
-    mj = load_main_job()
     wd = str(tmp_path / 'stage')
     product = osp.join(wd, 'encoder.pth')
     assert not mj.finished(wd, 'k', product)

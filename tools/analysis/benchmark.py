@@ -1,7 +1,8 @@
 """Measure what SUGAR costs next to an mmaction baseline: throughput, latency, memory, parameters, FLOPs.
 
-    python tools/analysis/benchmark.py configs/sugar/sugar_msr3d_xsub.py \\
-        --stage1 configs/sugar/stage1_ctrgcn_msr3d_xsub.py --baseline configs/baselines/ctrgcn_msr3d_xsub.py \\
+    python tools/analysis/benchmark.py configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py \\
+        --stage1 configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py \\
+        --baseline configs/baselines/ctrgcn-gcnhead_30e_msr3d-xsub.py \\
         --out work_dirs/benchmark.json
 
 Sections (each: warm-up, then ``--reps`` timed repetitions; median and spread (min..max) reported):
@@ -23,82 +24,19 @@ Sections (each: warm-up, then ``--reps`` timed repetitions; median and spread (m
 * peak resident memory after each section.
 
 The encoder weights need not be trained: costs do not depend on the weights (``encoder_checkpoint`` is dropped).
+The timing and model helpers are :mod:`sugar_mm.analysis` (shared with ``gpu_check.py``).
 """
 import argparse
 import json
 import os
 import os.path as osp
-import resource
-import statistics
 import sys
 import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-
-def summarize(times):
-    """Median and spread of repeated timings (seconds)."""
-    return dict(median=statistics.median(times), min=min(times), max=max(times), reps=len(times))
-
-
-def timeit(fn, reps, warmup=1, sync=None):
-    """Time ``fn`` ``reps`` times after ``warmup`` calls; ``sync`` (e.g. ``torch.cuda.synchronize``) is called
-    before each clock read so that asynchronous device work is counted."""
-    sync = sync or (lambda: None)
-    for _ in range(warmup):
-        fn()
-    sync()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t)
-    return summarize(times)
-
-
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def count_flops(fn):
-    from torch.utils.flop_counter import FlopCounterMode
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
-
-
-def matmul_peak(n=2048, reps=5):
-    import torch
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    t = timeit(lambda: a @ b, reps, warmup=2)
-    return 2 * n ** 3 / t['median'] / 1e9
-
-
-def load_cfg(path, overrides=None):
-    from mmengine.config import Config
-    cfg = Config.fromfile(path)
-    if overrides:
-        cfg.merge_from_dict(overrides)
-    return cfg
-
-
-def build_model(cfg):
-    from mmaction.registry import MODELS
-    model_cfg = dict(cfg.model)
-    model_cfg.pop('encoder_checkpoint', None)  # costs do not depend on trained weights
-    model = MODELS.build(model_cfg)
-    model.init_weights()
-    return model
-
-
-def real_batch(cfg, n, split='train'):
-    """``n`` samples through the config's pipeline, collated and preprocessed."""
-    from mmaction.registry import DATASETS
-    from mmengine.dataset import pseudo_collate
-    loader = cfg.train_dataloader if split == 'train' else cfg.test_dataloader
-    ds = DATASETS.build(loader.dataset)
-    return [ds[i % len(ds)] for i in range(n)], ds, pseudo_collate
+from sugar_mm.analysis import (build_model, count_flops, load_cfg, matmul_peak, peak_rss_mb,  # noqa: E402
+                               real_batch, summarize, timeit)
 
 
 def make_train_step(cfg, batch_size):

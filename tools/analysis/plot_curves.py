@@ -1,6 +1,6 @@
 """Training curves from mmengine logs (``WORK_DIR/*/vis_data/scalars.json``).
 
-    python tools/analysis/plot_curves.py --run "stage 1" work_dirs/stage1_ctrgcn_msr3d_xsub \\
+    python tools/analysis/plot_curves.py --run "stage 1" work_dirs/ctrgcn-b32-knowledge_30e_msr3d-xsub \\
         --keys loss acc/top1 --out docs/curves.png
 """
 import argparse

@@ -1,9 +1,10 @@
 """t-SNE of pooled encoder features on the test split (the paper's Fig. 5), one panel per model.
 
     python tools/analysis/tsne.py --out docs/tsne_msr3d.png \\
-        --model "random init" configs/sugar/stage1_ctrgcn_msr3d_xsub.py none \\
-        --model "cross-entropy" configs/sugar/stage1_ablation_msr3d_none.py work_dirs/.../epoch_30.pth \\
-        --model "SUGAR stage 1" configs/sugar/stage1_ctrgcn_msr3d_xsub.py work_dirs/.../epoch_30.pth
+        --model "random init" configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py none \\
+        --model "cross-entropy" configs/sugar/ablation/ctrgcn-b32-knowledge-none_30e_msr3d-xsub.py \\
+            work_dirs/.../epoch_30.pth \\
+        --model "SUGAR stage 1" configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py work_dirs/.../epoch_30.pth
 
 Each ``--model TITLE CONFIG CHECKPOINT`` (``none`` = initial weights) is embedded with the same t-SNE settings;
 the title of each panel also reports the silhouette score of the classes in feature space (higher = classes

@@ -21,8 +21,13 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ROOT = 'work_dirs/experiments'
-S1 = 'configs/sugar/stage1_ctrgcn_msr3d_xsub.py'
-S2 = 'configs/sugar/sugar_msr3d_xsub.py'
+S1 = 'configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py'
+S2 = 'configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py'
+ABL = 'configs/sugar/ablation'
+#: the bridge ablation's configs (paper Table 4), same recipe as S2
+BRIDGES = dict(linear=f'{ABL}/linear_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
+               xattn=f'{ABL}/xattn-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
+               qformer=f'{ABL}/qformer-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py')
 ZSL = 'zsl:msr_action3d_15_5'
 
 
@@ -42,13 +47,13 @@ def tables():
     enc = f'{ROOT}/stage1_both/encoder.pth'
     return {
         'baselines': [
-            row('stgcn', 'configs/baselines/stgcn_msr3d_xsub.py', metrics=S1_METRICS),
-            row('ctrgcn', 'configs/baselines/ctrgcn_msr3d_xsub.py', metrics=S1_METRICS),
+            row('stgcn', 'configs/baselines/stgcn-gcnhead_30e_msr3d-xsub.py', metrics=S1_METRICS),
+            row('ctrgcn', 'configs/baselines/ctrgcn-gcnhead_30e_msr3d-xsub.py', metrics=S1_METRICS),
         ],
         'stage1': [
-            row('stage1_none', 'configs/sugar/stage1_ablation_msr3d_none.py', metrics=S1_METRICS),
-            row('stage1_visual', 'configs/sugar/stage1_ablation_msr3d_visual.py', metrics=S1_METRICS),
-            row('stage1_motion', 'configs/sugar/stage1_ablation_msr3d_motion.py', metrics=S1_METRICS),
+            row('stage1_none', f'{ABL}/ctrgcn-b32-knowledge-none_30e_msr3d-xsub.py', metrics=S1_METRICS),
+            row('stage1_visual', f'{ABL}/ctrgcn-b32-knowledge-visual_30e_msr3d-xsub.py', metrics=S1_METRICS),
+            row('stage1_motion', f'{ABL}/ctrgcn-b32-knowledge-motion_30e_msr3d-xsub.py', metrics=S1_METRICS),
             row('stage1_both', S1, metrics=S1_METRICS),
             # the same at the full CTR-GCN width of the baselines (base 64; ~2x the CPU time)
             row('stage1_both_w64', S1, W64, metrics=S1_METRICS),
@@ -60,12 +65,12 @@ def tables():
                 [f'model.encoder_checkpoint={ROOT}/stage1_both_w64/encoder.pth', *W64], stage1='stage1_both_w64',
                 metrics=LLM_METRICS),
         ] + [
-            row(f'sugar_{b}', f'configs/sugar/ablation/sugar_msr3d_bridge_{b}.py', [f'model.encoder_checkpoint={enc}'],
+            row(f'sugar_{b}', BRIDGES[b], [f'model.encoder_checkpoint={enc}'],
                 [f'model.encoder_checkpoint={enc}'], stage1='stage1_both', metrics=LLM_METRICS)
             for b in ('linear', 'xattn', 'qformer')
         ] + [
             # the paper's training (answer loss only), without our alignment loss and bridge warm-up
-            row('sugar_tqp_k8_no_align', 'configs/sugar/ablation/sugar_msr3d_tqp_no_align.py',
+            row('sugar_tqp_k8_no_align', f'{ABL}/tqp-k8-noalign_smollm2-135m-lora-r16_2e_msr3d-xsub.py',
                 [f'model.encoder_checkpoint={enc}'], [f'model.encoder_checkpoint={enc}'], stage1='stage1_both',
                 metrics=LLM_METRICS),
         ] + [
@@ -74,11 +79,12 @@ def tables():
                 metrics=LLM_METRICS) for k in (1, 4, 16)
         ],
         'zsl': [
-            row('zsl_stage1', 'configs/sugar/zsl/stage1_ctrgcn_msr3d_15_5.py', metrics=('zsl/top1', 'zsl/top5'),
+            row('zsl_stage1', 'configs/sugar/zsl/ctrgcn-b32-knowledge_30e_msr3d-zsl-15-5.py',
+                metrics=('zsl/top1', 'zsl/top5'),
                 test_classes=(f'{ZSL}:unseen', f'{ZSL}:all')),
-            row('zsl_linear_conse', 'configs/baselines/zsl/ctrgcn_conse_msr3d_15_5.py',
+            row('zsl_linear_conse', 'configs/baselines/zsl/ctrgcn-b32-conse_30e_msr3d-zsl-15-5.py',
                 metrics=('zsl/top1', 'zsl/top5'), test_classes=(f'{ZSL}:unseen', f'{ZSL}:all')),
-            row('zsl_sugar', 'configs/sugar/zsl/sugar_msr3d_15_5.py',
+            row('zsl_sugar', 'configs/sugar/zsl/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-zsl-15-5.py',
                 [f'model.encoder_checkpoint={ROOT}/zsl_stage1/encoder.pth'],
                 [f'model.encoder_checkpoint={ROOT}/zsl_stage1/encoder.pth'], stage1='zsl_stage1',
                 metrics=('zsl/top1', 'zsl/top5', 'zsl_text/top1'), test_classes=(f'{ZSL}:unseen', f'{ZSL}:all')),

@@ -1,7 +1,0 @@
-# CTR-GCN (sugar_mm's registered implementation) with mmaction's RecognizerGCN + GCNHead (a linear classifier)
-# on MSR Action3D X-Sub: the same pipeline and schedule as the ST-GCN baseline, only the backbone differs.
-_base_ = ['./stgcn_msr3d_xsub.py']
-
-model = dict(
-    backbone=dict(_delete_=True, type='CTRGCN', graph_cfg=dict(layout='kinect_v1', mode='spatial'), num_person=1),
-    cls_head=dict(in_channels=256))

@@ -1,4 +1,0 @@
-_base_ = ['./stage1_ctrgcn_ntu120_xsub.py']
-train_dataloader = dict(dataset=dict(split='xset_train'))
-val_dataloader = dict(dataset=dict(split='xset_val'))
-test_dataloader = dict(dataset=dict(split='xset_val'))

@@ -1,4 +1,0 @@
-_base_ = ['./stage1_ctrgcn_ntu60_xsub.py', ]
-train_dataloader = dict(dataset=dict(split='xview_train'))
-val_dataloader = dict(dataset=dict(split='xview_val'))
-test_dataloader = dict(dataset=dict(split='xview_val'))

@@ -1,0 +1,15 @@
+# SUGAR stage 2 on the seen classes of the zero-shot split ntu120_110_10 (paper scale; see
+# ctrgcn-b32-knowledge_30e_msr3d-zsl-15-5.py):
+#   bash tools/dist_train.sh configs/sugar/zsl/ctrgcn-knowledge_200e_ntu120-zsl-110-10.py 8
+#   bash tools/dist_train.sh configs/sugar/zsl/tqp-k128_llama2-7b-lora-r64_1e_ntu120-zsl-110-10.py 8
+#   bash tools/dist_test.sh configs/sugar/zsl/tqp-k128_llama2-7b-lora-r64_1e_ntu120-zsl-110-10.py CKPT 8 \
+#       --classes zsl:ntu120_110_10:unseen
+_base_ = ['../stage2/tqp-k128_llama2-7b-lora-r64_1e_ntu120-xsub.py']
+stage1_config = 'configs/sugar/zsl/ctrgcn-knowledge_200e_ntu120-zsl-110-10.py'
+zsl_split = 'zsl:ntu120_110_10'
+model = dict(encoder_checkpoint='work_dirs/ctrgcn-knowledge_200e_ntu120-zsl-110-10/encoder.pth',
+             encoder_checkpoint_hint=f'bash tools/dist_train.sh {stage1_config} 8',
+             cls_head=dict(class_names=f'{zsl_split}:seen'))
+train_dataloader = val_dataloader = test_dataloader = dict(dataset=dict(class_subset=f'{zsl_split}:seen'))
+test_evaluator = [dict(type='ZeroShotMetric', unseen=f'{zsl_split}:unseen'),
+                  dict(type='ZeroShotMetric', unseen=f'{zsl_split}:unseen', use_text=True, prefix='zsl_text')]
