@@ -217,13 +217,13 @@ def main(argv=None):
         configured = head.score_mode
         for c, lm in ((20, 'msr_action3d'), (60, 'ntu60'), (120, 'ntu120')):
             cls_names = load_label_map(lm)
-            tree = head._candidate_tree(cls_names)
+            tree = head.candidate_trie(cls_names)
             with torch.no_grad():
                 tp = timeit(lambda: head.encode_prompt(action, cls_names), max(1, args.reps // 2))
                 st = head.encode_prompt(action, cls_names)
                 rows[c] = dict(prompt_s=tp['median'], prompt_tokens=len(head.prompt(cls_names).prefix_ids) +
                                action.shape[1] + len(head.prompt(cls_names).suffix_ids))
-                for mode, fed in (('likelihood', tree['node_tokens'].numel()), ('constrained', tree['c_keep'].numel())):
+                for mode, fed in (('likelihood', tree.node_tokens.numel()), ('constrained', tree.branch.keep.numel())):
                     head.score_mode = mode
                     ts = timeit(lambda: head.score_classes(action, cls_names, st), max(1, args.reps // 2))
                     rows[c][mode] = dict(scoring_s=ts['median'], fed_tree_tokens=int(fed),

@@ -1,26 +1,34 @@
-"""Reproduce the MSR Action3D tables of the README (real data, CPU, embedded models).
+"""Reproduce the MSR Action3D tables (real data, CPU, embedded models), once per seed.
 
     python tools/experiments/msr3d.py --table baselines   # mmaction ST-GCN / CTR-GCN, linear classifiers
     python tools/experiments/msr3d.py --table stage1      # SUGAR stage 1 + the knowledge ablation (paper Table 3)
     python tools/experiments/msr3d.py --table stage2      # full SUGAR, bridge ablation (Table 4), query sweep (Fig. 4)
     python tools/experiments/msr3d.py --table zsl         # 15 seen / 5 unseen classes: SUGAR vs the linear baseline
-    python tools/experiments/msr3d.py --table all
+    python tools/experiments/msr3d.py --table stage2 --only sugar_tqp_k8 --seeds 0 1 2 3   # rows, seeds
 
-Every row is an ordinary ``tools/train.py`` + ``tools/test.py`` run (printed as it runs) on X-Sub with a fixed
-seed; finished rows are reused (``--force`` reruns them, ``--retest`` re-runs only their tests). Results go to ``work_dirs/experiments/msr3d_<table>.json``
-and are printed as markdown tables. Run one table at a time on a 2-core machine (each row uses both cores).
+Every (row, seed) is an ordinary ``tools/train.py --seed S`` + ``tools/test.py`` run (printed as it runs) on
+X-Sub, in ``work_dirs/experiments/<row>/seed<S>/``; a finished one is reused (``--force`` reruns it,
+``--retest`` re-runs only its tests). A stage-2 row trains its stage-1 row of the same seed first when missing.
+The table's result file ``work_dirs/experiments/msr3d_<table>.json`` keeps every per-seed value with its machine
+(CPU model, torch's CPU capability, threads, versions, date); the printed markdown shows mean ± std (n; min-max).
+``--publish`` merges it into the shipped ``results/msr3d/<table>.json`` (which the README, ``docs/results.md``,
+``configs/sugar/metafile.yml`` and the main job's expected range are made from). Run one table at a time on a
+2-core machine (each row uses both cores).
 """
 import argparse
 import json
 import os
 import os.path as osp
-import re
-import subprocess
 import sys
-import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+from sugar_mm.experiments import (Row, SeedRunner, markdown_table, merge_records, metafile,  # noqa: E402
+                                  per_seed_lines, table_record)
+
 ROOT = 'work_dirs/experiments'
+PUBLISHED = 'results/msr3d'
 S1 = 'configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py'
 S2 = 'configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py'
 ABL = 'configs/sugar/ablation'
@@ -29,172 +37,122 @@ BRIDGES = dict(linear=f'{ABL}/linear_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
                xattn=f'{ABL}/xattn-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
                qformer=f'{ABL}/qformer-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py')
 ZSL = 'zsl:msr_action3d_15_5'
+S1_METRICS = ['acc/top1', 'acc/top5', 'acc/mean1']
+LLM_METRICS = ['llm/top1', 'llm/top5', 'llm/mean1', 'llm/text_top1', 'llm/parse_failure_rate']
+ZSL_METRICS = ['zsl/top1', 'zsl/top5', 'zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/ausuc']
+W64 = ['model.backbone.base_channels=64', 'model.cls_head.in_channels=256']
+ENC = ['model.encoder_checkpoint={stage1_dir}/encoder.pth']
 
 
-def row(name, config, options=(), test_options=(), stage1=None, metrics=('acc/top1', 'acc/top5'),
-        test_classes=()):
-    """One experiment: train ``config`` (with ``options``), then test it (once per entry of ``test_classes``)."""
-    return dict(name=name, config=config, options=list(options), test_options=list(test_options), stage1=stage1,
-                metrics=list(metrics), test_classes=list(test_classes))
-
-
-S1_METRICS = ('acc/top1', 'acc/top5', 'acc/mean1')
-W64 = ('model.backbone.base_channels=64', 'model.cls_head.in_channels=256')
-LLM_METRICS = ('llm/top1', 'llm/top5', 'llm/text_top1', 'llm/parse_failure_rate')
+def stage2(name, config, label, stage1='stage1_both', extra=()):
+    return Row(name, config, ENC + list(extra), ENC + list(extra), stage1=stage1, metrics=LLM_METRICS, label=label)
 
 
 def tables():
-    enc = f'{ROOT}/stage1_both/encoder.pth'
     return {
         'baselines': [
-            row('stgcn', 'configs/baselines/stgcn-gcnhead_30e_msr3d-xsub.py', metrics=S1_METRICS),
-            row('ctrgcn', 'configs/baselines/ctrgcn-gcnhead_30e_msr3d-xsub.py', metrics=S1_METRICS),
+            Row('stgcn', 'configs/baselines/stgcn-gcnhead_30e_msr3d-xsub.py', label='mmaction ST-GCN + GCNHead'),
+            Row('ctrgcn', 'configs/baselines/ctrgcn-gcnhead_30e_msr3d-xsub.py',
+                label='mmaction CTR-GCN (base 64, temporal down-sampling) + GCNHead'),
         ],
         'stage1': [
-            row('stage1_none', f'{ABL}/ctrgcn-b32-knowledge-none_30e_msr3d-xsub.py', metrics=S1_METRICS),
-            row('stage1_visual', f'{ABL}/ctrgcn-b32-knowledge-visual_30e_msr3d-xsub.py', metrics=S1_METRICS),
-            row('stage1_motion', f'{ABL}/ctrgcn-b32-knowledge-motion_30e_msr3d-xsub.py', metrics=S1_METRICS),
-            row('stage1_both', S1, metrics=S1_METRICS),
-            # the same at the full CTR-GCN width of the baselines (base 64; ~2x the CPU time)
-            row('stage1_both_w64', S1, W64, metrics=S1_METRICS),
+            Row('stage1_none', f'{ABL}/ctrgcn-b32-knowledge-none_30e_msr3d-xsub.py',
+                label='stage-1 encoder, cross-entropy + linear (no knowledge)'),
+            Row('stage1_visual', f'{ABL}/ctrgcn-b32-knowledge-visual_30e_msr3d-xsub.py',
+                label='... visual knowledge (MIL-NCE)'),
+            Row('stage1_motion', f'{ABL}/ctrgcn-b32-knowledge-motion_30e_msr3d-xsub.py',
+                label='... motion knowledge (MIL-NCE)'),
+            Row('stage1_both', S1, label='... motion + visual knowledge (SUGAR stage 1, main job)'),
+            Row('stage1_both_w64', S1, W64, label='... the same at base 64'),
         ],
         'stage2': [
-            row('sugar_tqp_k8', S2, [f'model.encoder_checkpoint={enc}'], [f'model.encoder_checkpoint={enc}'],
-                stage1='stage1_both', metrics=LLM_METRICS),
-            row('sugar_tqp_k8_w64', S2, [f'model.encoder_checkpoint={ROOT}/stage1_both_w64/encoder.pth', *W64],
-                [f'model.encoder_checkpoint={ROOT}/stage1_both_w64/encoder.pth', *W64], stage1='stage1_both_w64',
-                metrics=LLM_METRICS),
-        ] + [
-            row(f'sugar_{b}', BRIDGES[b], [f'model.encoder_checkpoint={enc}'],
-                [f'model.encoder_checkpoint={enc}'], stage1='stage1_both', metrics=LLM_METRICS)
-            for b in ('linear', 'xattn', 'qformer')
-        ] + [
+            stage2('sugar_tqp_k8', S2, 'SUGAR: TQP k=8 + SmolLM2-135M + LoRA r16 (main job)'),
+            stage2('sugar_tqp_k8_w64', S2, '... on the base-64 encoder', 'stage1_both_w64', W64),
+            stage2('sugar_linear', BRIDGES['linear'], '... linear bridge instead of the TQP'),
+            stage2('sugar_xattn', BRIDGES['xattn'], '... cross-attention bridge'),
+            stage2('sugar_qformer', BRIDGES['qformer'], '... one Q-Former over the whole sequence'),
             # the paper's training (answer loss only), without our alignment loss and bridge warm-up
-            row('sugar_tqp_k8_no_align', f'{ABL}/tqp-k8-noalign_smollm2-135m-lora-r16_2e_msr3d-xsub.py',
-                [f'model.encoder_checkpoint={enc}'], [f'model.encoder_checkpoint={enc}'], stage1='stage1_both',
-                metrics=LLM_METRICS),
-        ] + [
-            row(f'sugar_tqp_k{k}', S2, [f'model.encoder_checkpoint={enc}', f'model.cls_head.bridge.num_queries={k}'],
-                [f'model.encoder_checkpoint={enc}', f'model.cls_head.bridge.num_queries={k}'], stage1='stage1_both',
-                metrics=LLM_METRICS) for k in (1, 4, 16)
-        ],
+            stage2('sugar_tqp_k8_no_align', f'{ABL}/tqp-k8-noalign_smollm2-135m-lora-r16_2e_msr3d-xsub.py',
+                   '... TQP trained as the paper does (no alignment loss, no warm-up)'),
+        ] + [stage2(f'sugar_tqp_k{k}', S2, f'... TQP k={k}', extra=[f'model.cls_head.bridge.num_queries={k}'])
+             for k in (1, 4, 16)],
         'zsl': [
-            row('zsl_stage1', 'configs/sugar/zsl/ctrgcn-b32-knowledge_30e_msr3d-zsl-15-5.py',
-                metrics=('zsl/top1', 'zsl/top5'),
-                test_classes=(f'{ZSL}:unseen', f'{ZSL}:all')),
-            row('zsl_linear_conse', 'configs/baselines/zsl/ctrgcn-b32-conse_30e_msr3d-zsl-15-5.py',
-                metrics=('zsl/top1', 'zsl/top5'), test_classes=(f'{ZSL}:unseen', f'{ZSL}:all')),
-            row('zsl_sugar', 'configs/sugar/zsl/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-zsl-15-5.py',
-                [f'model.encoder_checkpoint={ROOT}/zsl_stage1/encoder.pth'],
-                [f'model.encoder_checkpoint={ROOT}/zsl_stage1/encoder.pth'], stage1='zsl_stage1',
-                metrics=('zsl/top1', 'zsl/top5', 'zsl_text/top1'), test_classes=(f'{ZSL}:unseen', f'{ZSL}:all')),
+            Row('zsl_stage1', 'configs/sugar/zsl/ctrgcn-b32-knowledge_30e_msr3d-zsl-15-5.py', metrics=ZSL_METRICS,
+                test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='SUGAR stage 1 (text similarity)'),
+            Row('zsl_linear_conse', 'configs/baselines/zsl/ctrgcn-b32-conse_30e_msr3d-zsl-15-5.py',
+                metrics=ZSL_METRICS, test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='linear + ConSE'),
+            Row('zsl_sugar', 'configs/sugar/zsl/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-zsl-15-5.py', ENC, ENC,
+                stage1='zsl_stage1', metrics=ZSL_METRICS + ['zsl_text/top1'],
+                test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='SUGAR (LLM)'),
         ],
     }
 
 
-def run(cmd, log_file):
-    print('$ ' + ' '.join(cmd), flush=True)
-    start = time.time()
-    with open(log_file, 'w') as log:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    if proc.returncode:
-        with open(log_file) as f:
-            tail = f.read()[-3000:]
-        raise SystemExit(f'failed ({proc.returncode}); log {log_file}:\n{tail}')
-    return time.time() - start
-
-
-def parse_metrics(log_file):
-    """The metrics of the last ``Epoch(test)`` line of a tools/test.py log."""
-    with open(log_file) as f:
-        lines = [line for line in f if 'Epoch(test)' in line]
-    if not lines:
-        raise SystemExit(f'no Epoch(test) line in {log_file}')
-    return {k: float(v) for k, v in re.findall(r'(\S+): (-?[0-9.]+(?:e-?\d+)?)', lines[-1])
-            if k not in ('data_time', 'time')}
-
-
-def last_checkpoint(work_dir):
-    with open(osp.join(REPO, work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
-
-
-def run_row(r, force, seed, retest=False):
-    """Train and test one row; a finished row is reused, or only re-tested with ``retest`` (e.g. after a
-    metric was added), keeping its trained checkpoint and training time."""
-    wd = f'{ROOT}/{r["name"]}'
-    result_file = osp.join(REPO, wd, 'result.json')
-    previous = None
-    if osp.isfile(result_file):
-        with open(result_file) as f:
-            previous = json.load(f)
-    if previous is not None and not force and not retest:
-        return previous
-    os.makedirs(osp.join(REPO, wd), exist_ok=True)
-    py = sys.executable
-    opts = ['--cfg-options'] + r['options'] if r['options'] else []
-    if retest and not force and previous is not None:
-        train_minutes = previous['train_minutes']
-    else:
-        t_train = run([py, 'tools/train.py', r['config'], '--work-dir', wd, '--seed', str(seed), '--no-validate'] +
-                      opts, osp.join(REPO, wd, 'train.log'))
-        train_minutes = round(t_train / 60, 2)
-    ckpt = last_checkpoint(wd)
-    result = dict(name=r['name'], config=r['config'], options=r['options'], train_minutes=train_minutes,
-                  tests={})
-    for classes in r['test_classes'] or [None]:
-        test_opts = ['--cfg-options'] + r['test_options'] if r['test_options'] else []
-        extra = ['--classes', classes] if classes else []
-        key = classes or 'default'
-        log = osp.join(REPO, wd, f'test_{key.replace(":", "_")}.log')
-        t_test = run([py, 'tools/test.py', r['config'], ckpt, '--work-dir', wd] + extra + test_opts, log)
-        metrics = parse_metrics(log)
-        metrics['test_minutes'] = round(t_test / 60, 2)
-        result['tests'][key] = metrics
-    with open(result_file, 'w') as f:
-        json.dump(result, f, indent=1)
-    return result
-
-
-def markdown(rows, results):
-    lines = []
-    for r in rows:
-        res = results[r['name']]
-        for key, metrics in res['tests'].items():
-            cells = [f'{100 * metrics[m]:.1f}' if m in metrics else '-' for m in r['metrics']]
-            label = r['name'] + ('' if key == 'default' else f' [{key.split(":")[-1]}]')
-            extra = [f'{m}: {100 * metrics[m]:.1f}'
-                     for m in ('zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/ausuc') if m in metrics]
-            lines.append(f'| {label} | ' + ' | '.join(f'{m} {c}' for m, c in zip(r['metrics'], cells)) +
-                         (' | ' + ', '.join(extra) if extra else '') + f' | {res["train_minutes"]:.1f} min |')
-    return '\n'.join(lines)
+def all_rows():
+    return {r.name: r for t in tables().values() for r in t}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--table', required=True, choices=['baselines', 'stage1', 'stage2', 'zsl', 'all'])
-    parser.add_argument('--force', action='store_true', help='retrain and retest finished rows')
-    parser.add_argument('--retest', action='store_true', help='re-run only the tests of finished rows')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='seeds (default: 0 1 2)')
     parser.add_argument('--only', nargs='+', help='run only these rows')
+    parser.add_argument('--force', action='store_true', help='retrain and retest finished (row, seed) runs')
+    parser.add_argument('--retest', action='store_true', help='re-run only the tests of finished runs')
+    parser.add_argument('--report', action='store_true', help='run nothing: print the tables of finished runs')
+    parser.add_argument('--publish', action='store_true',
+                        help=f'merge the results into {PUBLISHED}/<table>.json and rewrite configs/sugar/metafile.yml')
     args = parser.parse_args(argv)
-    if not osp.isfile(osp.join(REPO, 'data/msr_action3d/msr_action3d.pkl')):
+    if not args.report and not osp.isfile(osp.join(REPO, 'data/msr_action3d/msr_action3d.pkl')):
         raise SystemExit('run python tools/data/msr_action3d.py RAW data/msr_action3d/msr_action3d.pkl first')
-    all_tables = tables()
-    names = list(all_tables) if args.table == 'all' else [args.table]
+    every = tables()
+    rows_by_name = all_rows()
+    unknown = set(args.only or []) - set(rows_by_name)
+    if unknown:
+        raise SystemExit(f'unknown rows {sorted(unknown)}; rows: {sorted(rows_by_name)}')
+    runner = SeedRunner(REPO, ROOT, rows_by_name.__getitem__)
+    names = list(every) if args.table == 'all' else [args.table]
     for name in names:
-        rows = [r for r in all_tables[name] if not args.only or r['name'] in args.only]
-        results = {}
-        for r in rows:
-            if r['stage1'] and not osp.isfile(osp.join(REPO, ROOT, r['stage1'], 'encoder.pth')):
-                stage1_rows = [x for t in all_tables.values() for x in t if x['name'] == r['stage1']]
-                run_row(stage1_rows[0], False, args.seed)
-            results[r['name']] = run_row(r, args.force, args.seed, args.retest)
-            print(json.dumps(results[r['name']]['tests']), flush=True)
+        rows = [r for r in every[name] if not args.only or r.name in args.only]
+        if not args.report:
+            for seed in args.seeds:
+                for r in rows:
+                    res = runner.run(r, seed, args.force, args.retest)
+                    print(f'{r.name} seed {seed}: {json.dumps(res["tests"])}', flush=True)
+        record = table_record(name, rows, {r.name: runner.collect(r) for r in rows})
         out = osp.join(REPO, ROOT, f'msr3d_{name}.json')
+        os.makedirs(osp.dirname(out), exist_ok=True)
         with open(out, 'w') as f:
-            json.dump(results, f, indent=1)
-        print(f'\n## {name}\n' + markdown(rows, results) + f'\n(wrote {out})')
+            json.dump(record, f, indent=1)
+        metrics = rows[0].metrics if rows else []
+        tests = sorted({t for e in record['rows'].values() for s in e['seeds'].values() for t in s['tests']})
+        for test in tests or ['default']:
+            print(f'\n## {name}' + ('' if test == 'default' else f' [{test}]') + '\n' +
+                  markdown_table(record, metrics, test))
+            print('\n'.join(per_seed_lines(record, metrics[0], test)))
+        print(f'(wrote {out})')
+        if args.publish:
+            publish(name, record)
+
+
+def publish(name, record):
+    import yaml
+    path = osp.join(REPO, PUBLISHED, f'{name}.json')
+    old = {}
+    if osp.isfile(path):
+        with open(path) as f:
+            old = json.load(f)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(merge_records(old, record), f, indent=1)
+    records = []
+    for fname in sorted(os.listdir(osp.join(REPO, PUBLISHED))):
+        with open(osp.join(REPO, PUBLISHED, fname)) as f:
+            records.append(json.load(f))
+    with open(osp.join(REPO, 'configs/sugar/metafile.yml'), 'w') as f:
+        f.write('# Generated by python tools/experiments/msr3d.py --publish from results/msr3d/*.json\n')
+        yaml.safe_dump(metafile(records), f, sort_keys=False, allow_unicode=True)
+    print(f'(published {path} and configs/sugar/metafile.yml)')
 
 
 if __name__ == '__main__':

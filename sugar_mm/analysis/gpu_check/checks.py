@@ -23,9 +23,7 @@ def sec_env(ctx: Ctx) -> dict:
         p = torch.cuda.get_device_properties(ctx.device)
         out.update(gpu=p.name, gpu_memory_gb=p.total_memory / 2 ** 30, sms=p.multi_processor_count,
                    bf16_supported=torch.cuda.is_bf16_supported())
-    applied = getattr(compat, 'APPLIED', None)
-    if applied is not None:
-        out['compat_applied'] = sorted(applied) if not isinstance(applied, bool) else applied
+    out['compat_applied'] = compat.applied_fixes()
     return out
 
 

@@ -88,7 +88,7 @@ def sec_paper_scale(ctx: Ctx) -> dict:
     optim.zero_grad()
     out['train_flops_per_sample'] = flops / n
     out['train_step']['tflops'] = flops / t['median'] / 1e12
-    base = model.cls_head._base()
+    base = model.cls_head.lm.base
     if out['gradient_checkpointing'] and hasattr(base, 'activation_checkpointing_disable'):
         base.activation_checkpointing_disable()  # the same step without checkpointing: what it saves
         ctx.reset_peak()

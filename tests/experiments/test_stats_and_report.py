@@ -1,0 +1,77 @@
+"""Seed statistics, the 'beats' rule, result files -> markdown / metafile, and the runner's reuse of results."""
+import json
+import os.path as osp
+
+import pytest
+import yaml
+
+from sugar_mm.experiments import (Row, SeedRunner, SeedStats, compare, machine_info, markdown_table, merge_records,
+                                  metafile, metric_values, parse_test_metrics, table_record)
+
+
+def test_seed_stats_use_the_sample_std_and_format_with_the_spread():
+    s = SeedStats.of({0: 0.70, 1: 0.72, 2: 0.74})
+    assert s.n == 3 and abs(s.mean - 0.72) < 1e-12 and abs(s.std - 0.02) < 1e-12
+    assert s.format() == '72.0 ± 2.0 (3; 70.0-74.0)'
+    assert SeedStats.of({5: 0.5}).format() == '50.0 (1 seed)'
+    with pytest.raises(ValueError):
+        SeedStats.of({})
+
+
+def test_compare_needs_same_signed_pairs_or_a_gap_over_two_std():
+    assert compare({0: .8, 1: .7, 2: .9}, {0: .75, 1: .69, 2: .85}) == 'higher'  # every pair higher
+    assert compare({0: .75, 1: .69, 2: .85}, {0: .8, 1: .7, 2: .9}) == 'lower'
+    assert compare({0: .8, 1: .6, 2: .9}, {0: .7, 1: .7, 2: .8}) == 'within noise'  # mixed signs, small gap
+    # one tie, gap far beyond both spreads
+    assert compare({0: .80, 1: .81, 2: .80, 3: .79}, {0: .50, 1: .52, 2: .80, 3: .51}) == 'within noise'
+    assert compare({0: .80, 1: .81, 2: .80, 3: .79}, {0: .50, 1: .52, 2: .51, 3: .50}) == 'higher'
+    assert compare({0: .9, 1: .9}, {0: .1, 1: .1}) == 'within noise'  # fewer than 3 common seeds
+
+
+def _result(seed, top1, cpu='AMD EPYC'):
+    return dict(name='r', config='c.py', seed=seed, train_minutes=2.0, params=1000,
+                tests=dict(default={'acc/top1': top1, 'acc/top5': 0.9}),
+                machine=dict(machine_info(), cpu=cpu))
+
+
+def test_markdown_and_metafile_carry_every_seed_and_machine():
+    rows = [Row('r', 'configs/x.py', label='my row')]
+    record = table_record('t', rows, {'r': {'0': _result(0, 0.7), '1': _result(1, 0.8, cpu='Intel Xeon')}})
+    md = markdown_table(record, ['acc/top1', 'acc/top5'])
+    assert '| my row | `configs/x.py` | 0 1 | 75.0 ± 7.1 (2; 70.0-80.0) | 90.0 ± 0.0' in md
+    meta = metafile([record])
+    model = meta['Models'][0]
+    assert model['Results'][0]['Metrics']['acc/top1']['seeds'] == {0: 70.0, 1: 80.0}
+    assert len(model['Metadata']['Training Resources']) == 2  # two machines named
+    yaml.safe_load(yaml.safe_dump(meta))  # writable as YAML
+
+
+def test_merge_keeps_seeds_not_redone():
+    rows = [Row('r', 'c.py')]
+    old = table_record('t', rows, {'r': {'0': _result(0, 0.1), '1': _result(1, 0.2)}})
+    new = table_record('t', rows, {'r': {'1': _result(1, 0.3), '2': _result(2, 0.4)}})
+    merged = merge_records(old, new)
+    assert metric_values(merged['rows']['r']['seeds'], 'acc/top1') == {0: 0.1, 1: 0.3, 2: 0.4}
+
+
+def test_runner_reuses_a_finished_seed_and_collects_only_finished_ones(tmp_path):
+    runner = SeedRunner(str(tmp_path), 'exp', rows=lambda name: None)
+    wd = tmp_path / 'exp' / 'r' / 'seed3'
+    wd.mkdir(parents=True)
+    (wd / 'result.json').write_text(json.dumps(_result(3, 0.5)))
+    (tmp_path / 'exp' / 'r' / 'seed4').mkdir()  # unfinished: no result.json
+    row = Row('r', 'c.py')
+    assert runner.run(row, 3)['tests']['default']['acc/top1'] == 0.5  # reused: nothing is trained
+    assert list(runner.collect(row)) == ['3']
+
+
+def test_parse_test_metrics_reads_the_last_test_line(tmp_path):
+    log = osp.join(tmp_path, 'test.log')
+    with open(log, 'w') as f:
+        f.write('x Epoch(test) [1/1]  acc/top1: 0.5000  data_time: 0.1\n'
+                'y Epoch(test) [1/1]  llm/top1: 0.7253  llm/parse_failure_rate: 0.0000  time: 2.0\n')
+    assert parse_test_metrics(log) == {'llm/top1': 0.7253, 'llm/parse_failure_rate': 0.0}
+    with open(log, 'w') as f:
+        f.write('nothing\n')
+    with pytest.raises(SystemExit, match='Epoch\\(test\\)'):
+        parse_test_metrics(log)
