@@ -122,6 +122,38 @@ def summarize(dump_file: str, class_names: Sequence[str], n_examples: int = 6) -
     return top1, top5
 
 
+#: The shipped multi-seed results of the main job's configs: (result file, row), by recipe.
+EXPECTED = dict(full=('results/msr3d/stage2.json', 'sugar_tqp_k8'))
+
+
+def expected_range(top1: float, quick: bool = False, repo: str = REPO) -> Tuple[str, Optional[bool]]:
+    """How a main-job top-1 compares with the shipped multi-seed results of the same configs.
+
+    Returns:
+        tuple: the sentence to print, and whether ``top1`` is inside the expected range (mean ± 2 std, widened
+        to the seeds' min-max); None when no shipped result covers this recipe.
+    """
+    from sugar_mm.experiments import SeedStats, machine_label, metric_values
+    entry = EXPECTED.get('quick' if quick else 'full')
+    path = osp.join(repo, entry[0]) if entry else None
+    if path is None or not osp.isfile(path):
+        return 'expected range: no shipped multi-seed result for this recipe', None
+    with open(path) as f:
+        seeds = json.load(f)['rows'].get(entry[1], {}).get('seeds', {})
+    values = metric_values(seeds, 'llm/top1')
+    if len(values) < 2:
+        return f'expected range: fewer than 2 seeds in {entry[0]}', None
+    s = SeedStats.of(values)
+    lo, hi = min(s.lo, s.mean - 2 * s.std), max(s.hi, s.mean + 2 * s.std)
+    where = sorted({f'{machine_label(r["machine"])}, {r["machine"]["date"][:10]}' for r in seeds.values()})
+    inside = lo <= top1 <= hi
+    verdict = ('inside it: a normal result' if inside else
+               'OUTSIDE it: not a normal result for these configs (see docs/results.md, "Reproducibility")')
+    return (f'expected top-1 (class scores) from {s.n} seeds on {"; ".join(where)}: {100 * s.mean:.1f} ± '
+            f'{100 * s.std:.1f}% (seeds {100 * s.lo:.1f}-{100 * s.hi:.1f}%); this run {100 * top1:.1f}% is '
+            f'{verdict}'), inside
+
+
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """The flags of ``tools/main_job.py``."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -175,7 +207,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, float]:
                           options2, '4/4 test')
 
     from sugar_mm.datasets.label_maps import load_label_map
-    summarize(osp.join(REPO, dump), load_label_map('msr_action3d'))
+    top1, _ = summarize(osp.join(REPO, dump), load_label_map('msr_action3d'))
+    print(expected_range(top1, args.quick)[0])
     print('time per stage: ' + ', '.join(f'{k} {v / 60:.1f} min' for k, v in timings.items()) +
           f'; total {(time.time() - total) / 60:.1f} min')
     return {k: v / 60 for k, v in timings.items()}

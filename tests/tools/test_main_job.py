@@ -1,5 +1,6 @@
 """The main job (sugar_mm.apis.main_job, tools/main_job.py) reuses a finished stage only when what it trained is
 unchanged."""
+import json
 import os.path as osp
 
 from sugar_mm.apis import main_job as mj
@@ -34,3 +35,20 @@ def test_finished_needs_the_product_and_a_matching_stamp(tmp_path):
     assert mj.finished(wd, 'k', product)
     assert not mj.finished(wd, 'other', product)
     assert not mj.finished(wd, 'k', None)  # no checkpoint recorded
+
+
+def test_expected_range_says_whether_a_result_is_normal(tmp_path):
+    from sugar_mm.apis.main_job import expected_range
+    from sugar_mm.experiments import machine_info
+    assert expected_range(0.7, repo=str(tmp_path))[1] is None  # nothing shipped
+    machine = dict(machine_info(), cpu='AMD EPYC', date='2026-12-01 12:00 UTC')
+    seeds = {str(s): dict(tests=dict(default={'llm/top1': v}), machine=machine)
+             for s, v in enumerate((0.70, 0.72, 0.74))}
+    (tmp_path / 'results' / 'msr3d').mkdir(parents=True)
+    (tmp_path / 'results' / 'msr3d' / 'stage2.json').write_text(
+        json.dumps(dict(table='stage2', rows=dict(sugar_tqp_k8=dict(row={}, seeds=seeds)))))
+    text, inside = expected_range(0.71, repo=str(tmp_path))
+    assert inside and '72.0 ± 2.0%' in text and 'AMD EPYC' in text and '2026-12-01' in text
+    text, inside = expected_range(0.55, repo=str(tmp_path))
+    assert inside is False and 'OUTSIDE' in text
+    assert expected_range(0.5, quick=True, repo=str(tmp_path))[1] is None
