@@ -14,9 +14,17 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 sys.path.insert(0, REPO)
 
 import sugar_mm  # noqa: E402,F401  (compat fixes + registration, as every config does)
-from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.registry import DefaultScope, init_default_scope  # noqa: E402
 
-init_default_scope('mmaction')  # as a config's default_scope does
+init_default_scope('sugar_mm')  # as a config's default_scope does
+
+
+@pytest.fixture(autouse=True)
+def sugar_mm_default_scope():
+    """Every test starts in sugar_mm's scope: a Runner made by an earlier test (whose ``default_scope`` becomes
+    the current one) does not leak its scope into the next test."""
+    with DefaultScope.overwrite_default_scope('sugar_mm'):
+        yield
 
 
 def pytest_configure(config):

@@ -1,5 +1,6 @@
-# Runtime shared by every sugar_mm config: mmaction's scope, sugar_mm's components, mmaction's default hooks.
-default_scope = 'mmaction'
+# Runtime shared by every sugar_mm config: sugar_mm's scope (its registries are children of mmaction's, so
+# unprefixed names find sugar_mm's components first, then mmaction's and MMEngine's), mmaction's default hooks.
+default_scope = 'sugar_mm'
 custom_imports = dict(imports=['sugar_mm'], allow_failed_imports=False)
 
 default_hooks = dict(

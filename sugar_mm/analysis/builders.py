@@ -16,7 +16,7 @@ def load_cfg(path: str, overrides: Optional[dict] = None) -> Config:
 
 def build_model(cfg: Config):
     """The config's model, initialised; ``encoder_checkpoint`` is dropped (costs do not depend on the weights)."""
-    from mmaction.registry import MODELS
+    from sugar_mm.registry import MODELS
     model_cfg = dict(cfg.model)
     model_cfg.pop('encoder_checkpoint', None)
     model = MODELS.build(model_cfg)
@@ -30,7 +30,7 @@ def real_batch(cfg: Config, n: int, split: str = 'train') -> Tuple[List[Any], An
     Returns:
         tuple: The samples, the dataset, and :func:`mmengine.dataset.pseudo_collate` to collate them.
     """
-    from mmaction.registry import DATASETS
+    from sugar_mm.registry import DATASETS
     from mmengine.dataset import pseudo_collate
     loader = cfg.train_dataloader if split == 'train' else cfg.test_dataloader
     ds = DATASETS.build(loader.dataset)

@@ -17,6 +17,8 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 
+from sugar_mm.models.utils import pool_gcn_features
+
 ConfigType = Union[str, Config]
 
 
@@ -47,19 +49,16 @@ def init_recognizer(config: ConfigType,
     Returns:
         nn.Module: The model in eval mode, with ``model.cfg`` set.
     """
-    from mmaction.registry import MODELS
     from mmengine.runner import load_checkpoint
-    import sugar_mm  # noqa: F401
+
+    from sugar_mm.models.heads.retarget import retarget_head
+    from sugar_mm.registry import MODELS
     cfg = _load_config(config, cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    init_default_scope(cfg.get('default_scope', 'sugar_mm'))
     if class_names is not None:
         if not list(class_names):
             raise ValueError('empty label list')
-        head = cfg.model.cls_head
-        head.class_names = list(class_names)
-        head.allow_unknown_classes = True
-        if knowledge is not None:
-            head.knowledge = knowledge
+        retarget_head(cfg.model.cls_head, class_names, knowledge)
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=False)
@@ -126,7 +125,7 @@ def extract_features(model, dataset, batch_size: int = 32, stage: str = 'backbon
         batch = model.data_preprocessor(pseudo_collate(items), False)
         x, _ = model.extract_feat(batch['inputs'], stage=stage, test_mode=True)
         n = len(items)
-        x = x.mean(dim=(3, 4)).mean(dim=1)  # (n * clips, C)
+        x = pool_gcn_features(x)  # (n * clips, C)
         feats.append(x.view(n, -1, x.shape[-1]).mean(1).cpu().numpy())
         for it in items:
             ds = it['data_samples']

@@ -53,7 +53,7 @@ def read_skeleton_input(path: str) -> List[Dict]:
         samples = []
         for i, a in enumerate(annos):
             sid = a.get('frame_dir', f'#{i}') if isinstance(a, dict) else f'#{i}'
-            reason = check_sample(a, sid, None, None, None)
+            reason = check_sample(a)
             if reason is not None:
                 raise InputFormatError(f'{path}: sample {sid!r}: {reason}')
             s = dict(a)

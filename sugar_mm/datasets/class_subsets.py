@@ -1,43 +1,12 @@
-"""Class subsets: seen/unseen zero-shot splits and explicit class lists."""
+"""Class subsets of a dataset: explicit class lists, label maps or zero-shot splits (seen / unseen)."""
 from __future__ import annotations
 
-import json
-import os.path as osp
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
-from .label_maps import META_DIR, load_label_map
+from .label_maps import load_label_map
+from .zero_shot_splits import zsl_class_names, zsl_splits
 
-ZSL_SPLITS_FILE = osp.join(META_DIR, 'zsl_splits.json')
-
-
-def zsl_splits() -> Dict[str, dict]:
-    """The shipped zero-shot splits: ``{name: {dataset, num_classes, unseen: [0-based indices]}}``."""
-    with open(ZSL_SPLITS_FILE) as f:
-        return {k: v for k, v in json.load(f).items() if not k.startswith('_')}
-
-
-def zsl_class_names(split: str, part: str) -> List[str]:
-    """Seen or unseen class names of a shipped zero-shot split (label-map order).
-
-    Args:
-        split (str): e.g. ``'ntu60_55_5'``, ``'msr_action3d_15_5'``.
-        part (str): ``'seen'``, ``'unseen'`` or ``'all'``.
-    """
-    splits = zsl_splits()
-    if split not in splits:
-        raise KeyError(f'unknown zero-shot split {split!r}; shipped: {sorted(splits)}')
-    spec = splits[split]
-    names = load_label_map(spec['dataset'])
-    if len(names) != spec['num_classes']:
-        raise ValueError(f'{split}: label map has {len(names)} classes, split says {spec["num_classes"]}')
-    unseen = set(spec['unseen'])
-    if part == 'unseen':
-        return [names[i] for i in sorted(unseen)]
-    if part == 'seen':
-        return [n for i, n in enumerate(names) if i not in unseen]
-    if part == 'all':
-        return list(names)
-    raise ValueError(f'part must be "seen", "unseen" or "all", got {part!r}')
+__all__ = ['resolve_class_subset', 'zsl_class_names', 'zsl_splits']
 
 
 def resolve_class_subset(spec: Union[None, Sequence[str], dict, str],

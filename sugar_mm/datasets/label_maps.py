@@ -1,55 +1,28 @@
-"""Label maps (class names in label order) of the datasets sugar_mm knows, shipped with the package."""
+"""Class lists by name: shipped label maps, label-map files and ``zsl:`` zero-shot lists.
+
+The one entry point the rest of sugar_mm uses (:func:`load_label_map`); it composes the two ground modules
+:mod:`.label_files` (the files) and :mod:`.zero_shot_splits` (the splits).
+"""
 from __future__ import annotations
 
-import os.path as osp
-from typing import Dict, List
+from typing import List
 
-META_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'meta')
+from .label_files import LABEL_MAPS, META_DIR, read_label_map
+from .zero_shot_splits import ZSL_PREFIX, parse_zsl_name
 
-#: Shipped label maps: dataset name -> file in :data:`META_DIR`.
-LABEL_MAPS: Dict[str, str] = {
-    'ntu60': 'label_map_ntu60.txt',
-    'ntu120': 'label_map_ntu120.txt',
-    'pku_mmd': 'label_map_pku_mmd.txt',
-    'toyota': 'label_map_toyota.txt',
-    'toyota_xview': 'label_map_toyota_xview.txt',  # the 19 classes of the cross-view protocols
-    'msr_action3d': 'label_map_msr_action3d.txt',
-}
+__all__ = ['LABEL_MAPS', 'META_DIR', 'load_label_map']
 
 
 def load_label_map(name_or_path: str) -> List[str]:
     """Class names, one per line, of a shipped dataset (``'ntu120'``) or of a text file.
 
     ``'zsl:<split>:<part>'`` (e.g. ``'zsl:msr_action3d_15_5:unseen'``; part ``seen``/``unseen``/``all``) gives the
-    classes of a shipped zero-shot split (:mod:`sugar_mm.datasets.class_subsets`).
+    classes of a shipped zero-shot split (:mod:`sugar_mm.datasets.zero_shot_splits`).
 
     Raises:
         FileNotFoundError: when ``name_or_path`` is neither a shipped name nor a file.
         ValueError: when the file is empty or has blank or duplicate names.
     """
-    if isinstance(name_or_path, str) and name_or_path.startswith('zsl:'):
-        parts = name_or_path.split(':')
-        if len(parts) != 3:
-            raise ValueError(f'{name_or_path!r}: expected zsl:<split>:<seen|unseen|all>')
-        from .class_subsets import zsl_class_names
-        return zsl_class_names(parts[1], parts[2])
-    if name_or_path in LABEL_MAPS:
-        path = osp.join(META_DIR, LABEL_MAPS[name_or_path])
-    elif osp.isfile(name_or_path):
-        path = name_or_path
-    else:
-        raise FileNotFoundError(f'label map {name_or_path!r} is neither a file nor one of {sorted(LABEL_MAPS)}')
-    with open(path, encoding='utf-8') as f:
-        lines = f.read().splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    names = [line.strip() for line in lines]
-    if not names:
-        raise ValueError(f'{path}: empty label map (expected one class name per line)')
-    for i, n in enumerate(names):
-        if not n:
-            raise ValueError(f'{path}: line {i + 1} is blank (expected one class name per line)')
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise ValueError(f'{path}: duplicate class names {dup}')
-    return names
+    if isinstance(name_or_path, str) and name_or_path.startswith(ZSL_PREFIX):
+        return parse_zsl_name(name_or_path)
+    return read_label_map(name_or_path)

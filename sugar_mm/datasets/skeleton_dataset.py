@@ -7,9 +7,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from mmaction.datasets import PoseDataset
-from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
+from sugar_mm.registry import DATASETS
 from .class_subsets import resolve_class_subset
 from .label_maps import load_label_map
 
@@ -40,9 +40,16 @@ def load_annotation_file(ann_file: str) -> dict:
     return data
 
 
-def check_sample(anno: dict, where: str, num_joints: Optional[int], num_coords: Optional[int],
-                 num_classes: Optional[int]) -> Optional[str]:
-    """The reason ``anno`` is unusable, or None when it is fine."""
+def check_sample(anno: dict, num_joints: Optional[int] = None, num_coords: Optional[int] = None,
+                 num_classes: Optional[int] = None) -> Optional[str]:
+    """The reason ``anno`` is unusable, or None when it is fine (the caller names the sample in its message).
+
+    Args:
+        anno (dict): One PoseDataset sample (``keypoint`` of shape ``(M, T, V, C)``).
+        num_joints (int, optional): Expected V; None accepts any.
+        num_coords (int, optional): Expected C; None accepts any.
+        num_classes (int, optional): Labels must be below it; None only requires ``label >= 0``.
+    """
     if not isinstance(anno, dict):
         return f'expected a dict, got {type(anno).__name__}'
     missing = [k for k in REQUIRED_KEYS if k not in anno]
@@ -151,7 +158,7 @@ class SkeletonDataset(PoseDataset):
         keep = []
         for i, anno in enumerate(annos):
             name = anno.get('frame_dir', anno.get('filename', f'#{i}')) if isinstance(anno, dict) else f'#{i}'
-            reason = check_sample(anno, name, self.num_joints, self.num_coords, num_classes)
+            reason = check_sample(anno, self.num_joints, self.num_coords, num_classes)
             if reason is not None:
                 self._bad(name, reason)
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import os.path as osp
 from argparse import Namespace
-from typing import Optional, Sequence
+from typing import Optional
 
 from mmengine.config import Config
 
@@ -110,31 +110,21 @@ def apply_test_classes(cfg: Config, classes: str, knowledge: Optional[str] = Non
     them into the prompt's action list. A linear head cannot score classes it was not trained on.
     """
     from sugar_mm.datasets.label_maps import load_label_map
+    from sugar_mm.models.heads.retarget import head_init_args, retarget_head
     names = load_label_map(classes)
     head = cfg.model.get('cls_head', None)
-    if head is None or 'class_names' not in _head_args(head):
-        raise SystemExit(f'--classes needs a head that scores class names (KnowledgeContrastHead, LLMHead); '
-                         f'this config\'s head is {None if head is None else head.get("type")}, a linear '
-                         'classifier cannot score classes it was not trained on')
-    head.class_names = names
-    if knowledge is not None:
-        head.knowledge = knowledge
-    head.allow_unknown_classes = True
+    scope = cfg.get('default_scope', None)
+    if head is None or 'class_names' not in head_init_args(head, scope):
+        raise SystemExit(f'--classes needs a head that scores class names (KnowledgeContrastHead, LLMHead, '
+                         f'ConSEHead); this config\'s head is {None if head is None else head.get("type")}, a '
+                         'linear classifier cannot score classes it was not trained on')
+    retarget_head(head, names, knowledge, scope)
     dataset = cfg.test_dataloader.dataset
     while 'dataset' in dataset and 'ann_file' not in dataset:  # wrappers (RepeatDataset, ...)
         dataset = dataset.dataset
     if dataset.get('classes', None) is None:
         raise SystemExit('--classes needs the test dataset\'s full label map in `classes=` to select its samples')
     dataset.class_subset = names
-
-
-def _head_args(head_cfg) -> Sequence[str]:
-    import inspect
-    from mmaction.registry import MODELS
-    cls = MODELS.get(head_cfg['type'])
-    if cls is None:
-        return ()
-    return tuple(inspect.signature(cls.__init__).parameters)
 
 
 def build_runner(cfg: Config):

@@ -6,10 +6,10 @@ from functools import partial
 from typing import Optional
 
 import torch
-from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from sugar_mm.registry import HOOKS
 from sugar_mm.utils.io import atomic_open
 
 

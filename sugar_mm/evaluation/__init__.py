@@ -1,4 +1,5 @@
-from .llm_metric import LLMRecognitionMetric, mean_class_recall
+from .functional import mean_class_recall, top_k_accuracy
+from .llm_metric import LLMRecognitionMetric
 from .zero_shot_metric import ZeroShotMetric
 
-__all__ = ['LLMRecognitionMetric', 'ZeroShotMetric', 'mean_class_recall']
+__all__ = ['LLMRecognitionMetric', 'ZeroShotMetric', 'mean_class_recall', 'top_k_accuracy']

@@ -5,19 +5,10 @@ from collections import Counter
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from mmaction.evaluation import top_k_accuracy
-from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
-
-def mean_class_recall(pred: np.ndarray, labels: np.ndarray) -> float:
-    """Mean over the ground-truth classes of their recall (the "mean per-class accuracy" of Toyota Smarthome).
-
-    Unlike mmaction's ``mean_class_accuracy``, a class that is predicted but absent from the ground truth does
-    not add a zero to the mean.
-    """
-    classes = np.unique(labels)
-    return float(np.mean([(pred[labels == c] == c).mean() for c in classes]))
+from sugar_mm.registry import METRICS
+from .functional import mean_class_recall, top_k_accuracy
 
 
 @METRICS.register_module()
@@ -58,7 +49,7 @@ class LLMRecognitionMetric(BaseMetric):
         num_classes = scores.shape[1]
         topk = tuple(k for k in self.topk if k <= num_classes)
         out: Dict[str, float] = {}
-        for k, acc in zip(topk, top_k_accuracy(scores, labels, topk)):
+        for k, acc in top_k_accuracy(scores, labels, topk).items():
             out[f'top{k}'] = float(acc)
         out['mean1'] = mean_class_recall(scores.argmax(1), labels)
         paths = [r['parse_path'] for r in results if r['parse_path'] is not None]

@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
-from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
 from sugar_mm.datasets.label_maps import load_label_map
+from sugar_mm.registry import METRICS
+from .functional import mean_class_recall, top_k_accuracy
 
 
 @METRICS.register_module()
@@ -63,14 +64,10 @@ class ZeroShotMetric(BaseMetric):
         labels = np.array([r['label'] for r in results])
         pred = np.array([r['text_label'] for r in results]) if self.use_text else scores.argmax(1)
         is_unseen_class = np.array([c in self.unseen for c in classes])
-        order = np.argsort(-scores, axis=1)
-        out: Dict[str, float] = {}
-        for k in self.topk:
-            if k <= len(classes):
-                out[f'top{k}'] = float((order[:, :k] == labels[:, None]).any(1).mean())
+        topk = tuple(k for k in self.topk if k <= len(classes))
+        out: Dict[str, float] = {f'top{k}': float(acc) for k, acc in top_k_accuracy(scores, labels, topk).items()}
         out['top1'] = float((pred == labels).mean())
-        present = np.unique(labels)
-        out['mean1'] = float(np.mean([(pred[labels == c] == c).mean() for c in present]))
+        out['mean1'] = mean_class_recall(pred, labels)
         sample_unseen = is_unseen_class[labels]
         if sample_unseen.all():
             out['mode_zsl'] = 1.0

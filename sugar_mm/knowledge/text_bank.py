@@ -15,9 +15,9 @@ import time
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmaction.registry import MODELS
 from mmengine.logging import print_log
 
+from sugar_mm.registry import MODELS
 from sugar_mm.utils.embedded_models import cache_root, resolve_model_path
 from sugar_mm.utils.io import atomic_open
 from .schema import ActionKnowledge, ClassKnowledge, load_knowledge, name_only_knowledge
@@ -62,9 +62,10 @@ def select_classes(knowledge: ActionKnowledge, class_names: Optional[Sequence[st
                            knowledge.source)
 
 
-@MODELS.register_module()
 class TextBank:
     """Cached text embeddings of a knowledge file.
+
+    A plain helper of the heads (built directly, not from a config dict): it is not a registered model.
 
     Args:
         knowledge (str | ActionKnowledge): Shipped dataset name (``'ntu120'``), JSON path, or loaded knowledge.
@@ -136,7 +137,8 @@ class TextBank:
             except Exception as e:  # a corrupt cache is re-encoded, never trusted
                 print_log(f'text bank cache {self.cache_file} is unreadable ({e}); re-encoding', logger='current',
                           level=30)
-        encoder = MODELS.build(self.encoder_cfg)
+        # in sugar_mm's scope whatever the caller's default scope (the encoders are sugar_mm's models)
+        encoder = MODELS.build(dict(self.encoder_cfg, _scope_='sugar_mm'))
         start = time.perf_counter()
         emb = encoder.encode([t[2] for t in self.texts], batch_size=self.batch_size)
         took = time.perf_counter() - start

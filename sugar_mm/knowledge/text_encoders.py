@@ -16,8 +16,8 @@ from typing import List, Optional, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.registry import MODELS
 
+from sugar_mm.registry import MODELS
 from sugar_mm.utils.embedded_models import resolve_model_path
 
 

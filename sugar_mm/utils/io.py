@@ -50,11 +50,6 @@ def atomic_write_text(path: str, text: str) -> None:
         f.write(text)
 
 
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    with atomic_open(path, 'wb') as f:
-        f.write(data)
-
-
 def atomic_pickle_dump(obj: Any, path: str) -> None:
     with atomic_open(path, 'wb') as f:
         pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)

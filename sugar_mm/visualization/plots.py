@@ -46,6 +46,8 @@ def plot_confusion(results: List[dict], class_names: Sequence[str], out: str, us
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
+    from sugar_mm.evaluation.functional import mean_class_recall
     pred, gt = dump_predictions(results, use_text)
     K = len(class_names)
     cm = confusion_matrix(pred, gt, K)
@@ -53,8 +55,7 @@ def plot_confusion(results: List[dict], class_names: Sequence[str], out: str, us
     cm_plot = cm if has_fail else cm[:, :K]
     norm = cm_plot / cm_plot.sum(1, keepdims=True).clip(min=1)
     acc = float((pred == gt).mean())
-    present = np.unique(gt)
-    mean_recall = float(np.mean([(pred[gt == c] == c).mean() for c in present]))
+    mean_recall = mean_class_recall(pred, gt)
     size = max(6, 0.32 * K + 2)
     fig, ax = plt.subplots(figsize=(size + (0.4 if has_fail else 0), size))
     im = ax.imshow(norm, cmap='Blues', vmin=0, vmax=1)

@@ -228,10 +228,11 @@ def msr_cfg():
 
 
 def _build_from_cfg(cfg_dataset, ann_file):
-    """As a Runner does it: the configs' default_scope is mmaction."""
-    from mmaction.registry import DATASETS
+    """As a Runner does it: the configs' default_scope is sugar_mm."""
     from mmengine.registry import DefaultScope
-    with DefaultScope.overwrite_default_scope('mmaction'):
+
+    from sugar_mm.registry import DATASETS
+    with DefaultScope.overwrite_default_scope('sugar_mm'):
         return DATASETS.build(dict(cfg_dataset, ann_file=ann_file))
 
 
@@ -260,11 +261,12 @@ def test_msr_val_and_test_pipelines_on_real_data(msr_cfg, msr_pkl):
 
 def test_msr_prenormalize_axes_are_kinect_v1(msr_cfg, msr_pkl):
     """The config's PreNormalize3D joints put the shoulders (right -> left) on +x and the spine up (+z)."""
-    from mmaction.registry import TRANSFORMS
     from mmengine.registry import DefaultScope
+
+    from sugar_mm.registry import TRANSFORMS
     with open(msr_pkl, 'rb') as f:
         anno = pickle.load(f)['annotations'][0]
-    with DefaultScope.overwrite_default_scope('mmaction'):
+    with DefaultScope.overwrite_default_scope('sugar_mm'):
         t = TRANSFORMS.build(msr_cfg.msr_train_pipeline[0])
     out = t(dict(anno, keypoint=anno['keypoint'].copy()))
     kp = out['keypoint'][0, 0]

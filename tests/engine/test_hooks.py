@@ -4,18 +4,18 @@ import os.path as osp
 
 import pytest
 import torch
-from mmaction.registry import HOOKS, MODELS
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from sugar_mm.engine import ExportEncoderHook
+from sugar_mm.registry import HOOKS, MODELS
 
 GRAPH = dict(layout='kinect_v1', mode='spatial')
 
 
 def tiny_model(seed=0, neck=True):
     torch.manual_seed(seed)
-    with DefaultScope.overwrite_default_scope('mmaction'):
+    with DefaultScope.overwrite_default_scope('sugar_mm'):
         return MODELS.build(dict(
             type='SugarRecognizer',
             backbone=dict(type='CTRGCN', graph_cfg=GRAPH, base_channels=4, num_stages=2),
@@ -26,7 +26,7 @@ def tiny_model(seed=0, neck=True):
 def make_runner(tmp_path, model, **kwargs):
     kwargs.setdefault('custom_hooks', [dict(type='ExportEncoderHook')])
     # a unique experiment name: mmengine keys its logger/visualizer instances by it
-    return Runner(model=model, work_dir=str(tmp_path / 'work'), default_scope='mmaction',
+    return Runner(model=model, work_dir=str(tmp_path / 'work'), default_scope='sugar_mm',
                   experiment_name=f'export_hook_{tmp_path.name}', **kwargs)
 
 
@@ -69,7 +69,7 @@ def test_exported_file_is_a_stage2_encoder_checkpoint(tmp_path):
     _export_hook(runner).after_train(runner)
     path = osp.join(runner.work_dir, 'encoder.pth')
     torch.manual_seed(1)
-    with DefaultScope.overwrite_default_scope('mmaction'):
+    with DefaultScope.overwrite_default_scope('sugar_mm'):
         stage2 = MODELS.build(dict(
             type='SugarRecognizer',
             backbone=dict(type='CTRGCN', graph_cfg=GRAPH, base_channels=4, num_stages=2),

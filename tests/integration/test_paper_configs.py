@@ -133,7 +133,7 @@ def test_stage1_paper_config_runs(name, ntu_pkl, tmp_path):
     f'configs/sugar/stage2/tqp-k128_llama2-7b-lora-r64_1e_{name}.py'
     for name in ('ntu120-xset', 'ntu60-xsub', 'ntu60-xview')])
 def test_stage2_paper_config_runs(config, ntu_pkl, tmp_path):
-    from mmaction.registry import MODELS
+    from sugar_mm.registry import MODELS
     encoder = MODELS.build(TINY_NTU_CTRGCN)
     enc_file = str(tmp_path / 'encoder.pth')
     torch.save(dict(state_dict={f'backbone.{k}': v for k, v in encoder.state_dict().items()}), enc_file)

@@ -6,12 +6,12 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
-from mmaction.registry import MODELS
 
 from tests.conftest import tiny_text_encoder_cfg
 from sugar_mm.knowledge import TextBank, load_knowledge
 from sugar_mm.knowledge.schema import shipped_knowledge_files
 from sugar_mm.knowledge.text_bank import KINDS
+from sugar_mm.registry import MODELS
 
 
 @pytest.fixture(scope='module')

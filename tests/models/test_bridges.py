@@ -1,16 +1,26 @@
+"""Bridges (sugar_mm/models/bridges/): registered in sugar_mm's MODELS, built by ``build_bridge``."""
 import pytest
 import torch
+import torch.nn as nn
+from mmengine.registry import DefaultScope
 
-from sugar_mm.models.bridges import BRIDGES, TemporalQueryProjection, build_bridge
+from sugar_mm.models.bridges import (BaseBridge, CrossAttentionBridge, LinearBridge, MLPBridge, QFormerBridge,
+                                     TemporalQueryProjection, bridge_types, build_bridge)
+from sugar_mm.registry import MODELS
+
+SHORT_NAMES = dict(linear=LinearBridge, xattn=CrossAttentionBridge, qformer=QFormerBridge,
+                   tqp=TemporalQueryProjection)
 
 
-@pytest.mark.parametrize('kind,expect_tokens', [('linear', 37), ('mlp2x_gelu', 37), ('xattn', 6), ('qformer', 6),
-                                                ('tqp', 6)])
+@pytest.mark.parametrize('kind,expect_tokens', [('linear', 37), ('mlp2x_gelu', 37), ('mlp3x_gelu', 37),
+                                                ('xattn', 6), ('qformer', 6), ('tqp', 6),
+                                                ('TemporalQueryProjection', 6), ('sugar_mm.tqp', 6)])
 def test_bridge_shapes(kind, expect_tokens):
     cfg = dict(type=kind)
-    if kind in ('xattn', 'qformer', 'tqp'):
+    if kind not in ('linear', 'mlp2x_gelu', 'mlp3x_gelu'):
         cfg.update(num_queries=6, width=16, num_heads=4)
     bridge = build_bridge(cfg, in_dim=12, out_dim=20)
+    assert isinstance(bridge, BaseBridge)
     out = bridge(torch.randn(2, 37, 12))
     assert out.shape == (2, expect_tokens, 20)
     assert bridge.num_tokens(37) == expect_tokens
@@ -18,12 +28,49 @@ def test_bridge_shapes(kind, expect_tokens):
     assert all(p.grad is not None for p in bridge.parameters() if p.requires_grad)
 
 
+def test_short_names_are_registry_names():
+    for name, cls in SHORT_NAMES.items():
+        assert MODELS.get(name) is cls and MODELS.get(cls.__name__) is cls
+        assert type(build_bridge(dict(type=name, num_queries=2, width=8, num_heads=2) if name != 'linear'
+                                 else dict(type=name), 4, 4)) is cls
+    # a bridge is a registered model like any other: MODELS.build works with its arguments
+    assert isinstance(MODELS.build(dict(type='tqp', in_dim=4, out_dim=4, num_queries=2, width=8, num_heads=2)),
+                      TemporalQueryProjection)
+    assert set(SHORT_NAMES) | {'mlp{N}x_gelu', 'MLPBridge'} <= set(bridge_types())
+    # no type: the paper's TQP
+    assert type(build_bridge(dict(num_queries=2, width=8, num_heads=2), 4, 4)) is TemporalQueryProjection
+
+
+def test_mlp_depth_is_parsed_from_the_name():
+    """LLaVA's ``mlp{N}x_gelu``: N linear layers with a GELU between two."""
+    for depth in (1, 2, 3, 5):
+        mlp = build_bridge(dict(type=f'mlp{depth}x_gelu'), 4, 6)
+        assert type(mlp) is MLPBridge
+        layers = list(mlp.proj)
+        assert [type(m) for m in layers] == [nn.Linear] + [nn.GELU, nn.Linear] * (depth - 1)
+    assert len(build_bridge(dict(type='mlp3x_gelu', depth=3), 4, 6).proj) == 5  # the same depth twice is fine
+    with pytest.raises(ValueError, match='depth 2'):
+        build_bridge(dict(type='mlp2x_gelu', depth=3), 4, 4)
+    with pytest.raises(ValueError, match='depth >= 1'):
+        build_bridge(dict(type='mlp0x_gelu'), 4, 4)
+
+
 def test_unknown_bridge_is_a_clear_error():
     with pytest.raises(ValueError, match='choose one of'):
         build_bridge(dict(type='perceiver'), 4, 4)
+    with pytest.raises(ValueError, match='choose one of'):
+        build_bridge(dict(type='mlpx_gelu'), 4, 4)
+    with pytest.raises(ValueError, match='choose one of'):  # a registered model that is not a bridge
+        build_bridge(dict(type='VQNeck'), 4, 4)
     with pytest.raises(ValueError, match='does not take'):
         build_bridge(dict(type='linear', num_queries=3), 4, 4)
-    assert set(BRIDGES) == {'linear', 'mlp2x_gelu', 'xattn', 'qformer', 'tqp'}
+
+
+def test_build_bridge_resolves_in_sugar_mm_whatever_the_default_scope():
+    """The LLM head builds its bridge from its own registry: unprefixed names work under mmaction's scope too."""
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        assert type(build_bridge(dict(type='linear'), 4, 4)) is LinearBridge
+        assert type(build_bridge(dict(type='mlp2x_gelu'), 4, 4)) is MLPBridge
 
 
 def test_tqp_chains_one_shared_qformer_over_segments():

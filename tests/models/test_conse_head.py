@@ -1,9 +1,9 @@
 import torch
 import torch.nn.functional as F
-from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
 from tests.conftest import tiny_text_encoder_cfg
+from sugar_mm.registry import MODELS
 
 SEEN = ['draw x', 'draw tick', 'forward kick', 'tennis swing', 'high throw']
 
@@ -41,3 +41,18 @@ def test_scores_unseen_classes_by_conse(text_cache):
     ranking = (F.normalize(emb, dim=-1) @ head.test_names.t()).argsort(dim=1, descending=True)
     got = torch.stack([o.pred_score for o in out]).argsort(dim=1, descending=True)
     assert torch.equal(ranking, got)
+
+
+def test_zero_shot_class_list_from_the_cli_helper(text_cache):
+    """``tools/test.py --classes`` / ``init_recognizer(class_names=...)`` retarget a ConSE head by its names only
+    (it has no knowledge file and no unknown classes to allow)."""
+    from sugar_mm.models.heads.retarget import head_init_args, retarget_head
+    cfg = dict(type='ConSEHead', in_channels=8, train_class_names=SEEN, text_encoder=tiny_text_encoder_cfg(),
+               text_cache_dir=text_cache, top_t=2)
+    assert 'class_names' in head_init_args(cfg)
+    assert not {'knowledge', 'allow_unknown_classes'} & set(head_init_args(cfg))
+    retarget_head(cfg, ['draw circle', 'side kick'], knowledge='msr_action3d')
+    assert cfg['class_names'] == ['draw circle', 'side kick'] and 'allow_unknown_classes' not in cfg
+    assert 'knowledge' not in cfg
+    head = MODELS.build(cfg)
+    assert head.zero_shot and head.test_names.shape[0] == 2

@@ -1,9 +1,9 @@
 """CTRGCN backbone (sugar_mm/models/backbones/ctrgcn.py): tiny configs, short clips."""
 import pytest
 import torch
-from mmaction.registry import MODELS
 
 from sugar_mm.models.backbones.ctrgcn import CTRGCN
+from sugar_mm.registry import MODELS
 
 KINECT = dict(layout='kinect_v1', mode='spatial')
 NTU = dict(layout='nturgb+d', mode='spatial')

@@ -2,12 +2,12 @@
 the shipped MSR Action3D knowledge (20 classes, one motion and three visual texts each)."""
 import pytest
 import torch
-from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
 from tests.conftest import tiny_text_encoder_cfg
 from sugar_mm.datasets.label_maps import load_label_map
 from sugar_mm.models.heads import KnowledgeContrastHead
+from sugar_mm.registry import MODELS
 
 C = 8
 MSR_NAMES = load_label_map('msr_action3d')
@@ -295,3 +295,16 @@ def test_zero_shot_new_class_names(text_cache):
     torch.testing.assert_close(zs.prototypes[:3], head.prototypes[[0, 2, 18]])
     with torch.no_grad():
         torch.testing.assert_close(zs(x)[:, :3], full[:, [0, 2, 18]])
+
+
+def test_zero_shot_class_list_from_the_cli_helper(text_cache):
+    """``tools/test.py --classes`` retargets the head: new names, unknown ones allowed, optional knowledge."""
+    from sugar_mm.models.heads.retarget import head_init_args, retarget_head
+    cfg = dict(type='KnowledgeContrastHead', in_channels=C, text_encoder=tiny_text_encoder_cfg(),
+               knowledge='msr_action3d', class_names='msr_action3d', text_cache_dir=text_cache)
+    assert {'class_names', 'knowledge', 'allow_unknown_classes'} <= set(head_init_args(cfg))
+    assert 'class_names' not in head_init_args(dict(type='GCNHead'))  # mmaction's head, through the fallback
+    retarget_head(cfg, ['bend', 'moonwalk'], knowledge='msr_action3d')
+    assert cfg['allow_unknown_classes'] is True and cfg['knowledge'] == 'msr_action3d'
+    head = MODELS.build(cfg)
+    assert head.class_names == ['bend', 'moonwalk'] and not hasattr(head, 'loss_cls')

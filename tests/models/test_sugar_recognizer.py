@@ -1,10 +1,8 @@
 """SugarRecognizer (sugar_mm/models/recognizers/sugar_recognizer.py): tiny CTRGCN over kinect_v1 (20 joints)."""
 import logging
-import os.path as osp
 
 import pytest
 import torch
-from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
@@ -12,6 +10,7 @@ from mmengine.runner import load_checkpoint
 
 from tests.conftest import tiny_text_encoder_cfg
 from sugar_mm.models.recognizers.sugar_recognizer import EncoderCheckpointMissing, SugarRecognizer
+from sugar_mm.registry import MODELS
 
 GRAPH = dict(layout='kinect_v1', mode='spatial')
 T = 8
@@ -64,9 +63,9 @@ def save_encoder(path, model, neck=False):
 
 
 @pytest.fixture(autouse=True)
-def mmaction_scope():
-    """As in every config (``default_scope='mmaction'``): the default data preprocessor is mmaction's."""
-    with DefaultScope.overwrite_default_scope('mmaction'):
+def sugar_mm_scope():
+    """As in every config (``default_scope='sugar_mm'``): mmaction's GCNHead and data preprocessor resolve too."""
+    with DefaultScope.overwrite_default_scope('sugar_mm'):
         yield
 
 

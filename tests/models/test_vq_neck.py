@@ -4,9 +4,9 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from mmaction.registry import MODELS
 
 from sugar_mm.models.necks import ResidualVQNeck, VectorQuantizer, VQNeck
+from sugar_mm.registry import MODELS
 
 # A 2-d codebook of 4 codes and 4 vectors whose nearest codes and distances are known by hand.
 CODES = torch.tensor([[0., 0.], [1., 0.], [0., 1.], [1., 1.]])

@@ -7,11 +7,11 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from mmaction.registry import MODELS
 from mmengine.config import Config
 
 from tests.conftest import MSR_RAW, tiny_text_encoder_cfg
 from tests.integration.helpers import REPO, TINY_CTRGCN
+from sugar_mm.registry import MODELS
 
 
 def load_tool(rel):

@@ -123,7 +123,7 @@ def main(argv=None):
     import torch
     import sugar_mm  # noqa: F401
     from mmengine.registry import init_default_scope
-    init_default_scope('mmaction')
+    init_default_scope('sugar_mm')
     report = dict(machine=dict(threads=torch.get_num_threads(), cpu_count=os.cpu_count(),
                                torch=torch.__version__, device='cpu'))
     peak = matmul_peak()

@@ -36,7 +36,7 @@ def main(argv=None):
     import matplotlib.pyplot as plt
     import numpy as np
     import torch
-    from mmaction.registry import DATASETS
+    from sugar_mm.registry import DATASETS
     from sklearn.manifold import TSNE
     from sklearn.metrics import silhouette_score
 

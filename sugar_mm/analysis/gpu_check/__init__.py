@@ -103,7 +103,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def run_sections(args: argparse.Namespace) -> int:
     """Run the selected sections; a failed section is reported and the others still run."""
     from mmengine.registry import init_default_scope
-    init_default_scope('mmaction')
+    init_default_scope('sugar_mm')
     ctx = Ctx(args)
     results = {}
     for name, fn in SECTIONS.items():

@@ -83,7 +83,7 @@ def msr_cfg(ctx: Ctx, **head) -> Config:
 
 def build(ctx: Ctx, cfg: Config) -> nn.Module:
     """The config's model with random weights, made directly on the device."""
-    from mmaction.registry import MODELS
+    from sugar_mm.registry import MODELS
     model_cfg = copy.deepcopy(dict(cfg.model))
     model_cfg.pop('encoder_checkpoint', None)
     with torch.device(ctx.device):

@@ -1,11 +1,12 @@
 """3D skeleton augmentation (mmaction 1.2 has none for 3D joints)."""
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Tuple
 
 import numpy as np
-from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
+
+from sugar_mm.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()

@@ -5,7 +5,8 @@ from typing import Dict
 
 import numpy as np
 from mmaction.datasets.transforms import PreNormalize3D
-from mmaction.registry import TRANSFORMS
+
+from sugar_mm.registry import TRANSFORMS
 
 
 def _nonzero_frames(person: np.ndarray) -> np.ndarray:

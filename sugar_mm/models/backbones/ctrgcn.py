@@ -15,8 +15,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.models.utils import Graph
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
+
+from sugar_mm.registry import MODELS
 
 
 class CTRGC(nn.Module):

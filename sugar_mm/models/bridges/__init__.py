@@ -1,8 +1,11 @@
-from .bridges import (BRIDGES, CrossAttentionBridge, LinearBridge, MLPBridge, QFormerBridge,
-                      TemporalQueryProjection, build_bridge)
+from .base import BaseBridge
+from .builder import MLP_GELU_PATTERN, bridge_types, build_bridge
+from .projection import LinearBridge, MLPBridge
 from .qformer import QFormer, QFormerLayer
+from .query import CrossAttentionBridge, QFormerBridge, QueryBridge
+from .tqp import TemporalQueryProjection
 
 __all__ = [
-    'BRIDGES', 'build_bridge', 'LinearBridge', 'MLPBridge', 'CrossAttentionBridge', 'QFormerBridge',
-    'TemporalQueryProjection', 'QFormer', 'QFormerLayer'
+    'BaseBridge', 'build_bridge', 'bridge_types', 'MLP_GELU_PATTERN', 'LinearBridge', 'MLPBridge',
+    'QueryBridge', 'CrossAttentionBridge', 'QFormerBridge', 'TemporalQueryProjection', 'QFormer', 'QFormerLayer'
 ]

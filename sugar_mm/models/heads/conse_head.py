@@ -14,11 +14,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.models.heads import BaseHead
-from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 
 from sugar_mm.datasets.label_maps import load_label_map
+from sugar_mm.knowledge.schema import name_only_knowledge
 from sugar_mm.knowledge.text_bank import TextBank
+from sugar_mm.registry import MODELS
+from ..utils import pool_gcn_features
 
 
 @MODELS.register_module()
@@ -30,13 +32,16 @@ class ConSEHead(BaseHead):
         train_class_names (str | Sequence[str]): Classes of the classifier (label order of training).
         text_encoder (dict): Text encoder for the class-name embeddings (used for unseen classes only).
         class_names (str | Sequence[str], optional): Classes to score at test time (default: the training ones);
-            ``tools/test.py --classes`` sets it.
-        knowledge (str, optional): Knowledge file; names are embedded as they are, knowledge is not used (the
-            baseline has no knowledge), but unknown names are allowed.
+            ``tools/test.py --classes`` sets it. Any names: they are embedded as they are (the baseline uses no
+            knowledge file).
         top_t (int): Seen classes combined by ConSE. Defaults to 5.
         dropout (float): Dropout before the classifier.
         text_cache_dir (str, optional): Text-bank cache.
-        allow_unknown_classes (bool): Accepted for interface compatibility (names need no knowledge here).
+        topk (tuple[int]): Training accuracies to log.
+        average_clips (str, optional): How test clips are averaged (``'prob'``, ``'score'`` or None).
+        init_cfg (dict, optional): As in mmengine.
+
+    Input ``(N, M, C, T, V)``; training loss key ``loss_cls`` (mmaction's ``BaseHead`` cross-entropy).
     """
 
     def __init__(self,
@@ -44,11 +49,9 @@ class ConSEHead(BaseHead):
                  train_class_names: Union[str, Sequence[str]],
                  text_encoder: dict,
                  class_names: Union[None, str, Sequence[str]] = None,
-                 knowledge: Optional[str] = None,
                  top_t: int = 5,
                  dropout: float = 0.0,
                  text_cache_dir: Optional[str] = None,
-                 allow_unknown_classes: bool = True,
                  topk: Tuple[int, ...] = (1, 5),
                  average_clips: Optional[str] = 'prob',
                  init_cfg: Optional[dict] = None) -> None:
@@ -65,7 +68,6 @@ class ConSEHead(BaseHead):
         self.fc_cls = nn.Linear(in_channels, len(train_names))
         self.zero_shot = names != train_names
         if self.zero_shot:
-            from sugar_mm.knowledge.schema import name_only_knowledge
             bank_seen = TextBank(name_only_knowledge(train_names), text_encoder, kinds=('name', ),
                                  cache_dir=text_cache_dir)
             bank_test = TextBank(name_only_knowledge(names), text_encoder, kinds=('name', ), cache_dir=text_cache_dir)
@@ -74,8 +76,7 @@ class ConSEHead(BaseHead):
 
     def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
         """(N, M, C, T, V) -> class logits over the training classes (N, K_train)."""
-        pooled = x.mean(dim=(3, 4)).mean(dim=1)
-        return self.fc_cls(self.dropout(pooled))
+        return self.fc_cls(self.dropout(pool_gcn_features(x)))
 
     def predict(self, feats, data_samples: SampleList, **kwargs) -> SampleList:
         logits = self(feats)

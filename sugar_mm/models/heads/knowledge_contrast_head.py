@@ -7,14 +7,15 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.evaluation import top_k_accuracy
 from mmaction.models.heads import BaseHead
-from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 
 from sugar_mm.datasets.label_maps import load_label_map
+from sugar_mm.evaluation.functional import top_k_accuracy
 from sugar_mm.knowledge.text_bank import TextBank
+from sugar_mm.registry import MODELS
 from ..losses.mil_nce import mil_nce_loss
+from ..utils import clamped_logit_scale, pool_gcn_features
 
 KNOWLEDGE_TYPES = ('motion', 'visual')
 
@@ -86,9 +87,9 @@ class KnowledgeContrastHead(BaseHead):
         bank = TextBank(knowledge, text_encoder, class_names=class_names,
                         allow_unknown_classes=allow_unknown_classes,
                         kinds=('name', ) + KNOWLEDGE_TYPES, cache_dir=text_cache_dir)
-        super().__init__(num_classes=bank.num_classes, in_channels=in_channels,
-                         loss_cls=dict(type='CrossEntropyLoss'), topk=topk,
+        super().__init__(num_classes=bank.num_classes, in_channels=in_channels, topk=topk,
                          average_clips=average_clips, init_cfg=init_cfg)
+        del self.loss_cls  # BaseHead always builds one; this head's losses are MIL-NCE and its ``ce_weight`` CE
         self.class_names = bank.class_names
         self.knowledge_types = knowledge_types
         self.num_visual_samples = num_visual_samples
@@ -126,13 +127,16 @@ class KnowledgeContrastHead(BaseHead):
     # ------------------------------------------------------------------------------------------------------
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """(N, M, C, T, V) -> (N, C): mean over time, joints and persons."""
-        if x.dim() != 5:
-            raise ValueError(f'expected encoder features (N, M, C, T, V), got {tuple(x.shape)}')
-        return x.mean(dim=(3, 4)).mean(dim=1)
+        return pool_gcn_features(x)
+
+    @property
+    def scale(self) -> torch.Tensor:
+        """The similarity multiplier ``1 / tau`` (the learned scale, clamped to tau >= 0.01)."""
+        return clamped_logit_scale(self.logit_scale)
 
     @property
     def temperature(self) -> torch.Tensor:
-        return 1.0 / self.logit_scale.clamp(max=math.log(100.0)).exp()
+        return 1.0 / self.scale
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """(N, M, C, T, V) -> (N, D) L2-normalised embedding in the text space."""
@@ -147,7 +151,7 @@ class KnowledgeContrastHead(BaseHead):
 
     def class_scores(self, emb: torch.Tensor) -> torch.Tensor:
         """(N, D) normalised embeddings -> (N, K) class scores (``test_scoring``)."""
-        scale = self.logit_scale.clamp(max=math.log(100.0)).exp()
+        scale = self.scale
         if self.test_scoring == 'prototype':
             return scale * emb @ self.prototypes.t()
         return self.class_log_mean_exp(scale * emb @ self.all_texts.t())
@@ -189,8 +193,7 @@ class KnowledgeContrastHead(BaseHead):
         if self.knowledge_types:
             emb = F.normalize(self.proj(self.dropout(pooled)), dim=-1)
             texts, text_cls = self._training_texts()
-            scale = self.logit_scale.clamp(max=math.log(100.0)).exp()
-            logits = scale * emb @ texts.t()
+            logits = self.scale * emb @ texts.t()
             losses['loss_milnce'] = mil_nce_loss(logits, text_cls[None, :] == labels[:, None])
             scores = self.class_scores(emb.detach())
             losses['temperature'] = self.temperature.detach()
@@ -200,6 +203,6 @@ class KnowledgeContrastHead(BaseHead):
             if not self.knowledge_types:
                 scores = ce_logits
         accs = top_k_accuracy(scores.detach().cpu().numpy(), labels.cpu().numpy(), self.topk)
-        for k, a in zip(self.topk, accs):
+        for k, a in accs.items():
             losses[f'top{k}_acc'] = torch.tensor(a, device=feats.device)
         return losses

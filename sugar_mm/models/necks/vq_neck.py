@@ -11,8 +11,9 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
+
+from sugar_mm.registry import MODELS
 
 
 def _all_reduce_(t: torch.Tensor) -> torch.Tensor:

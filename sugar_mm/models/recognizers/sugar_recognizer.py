@@ -12,9 +12,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmaction.models.recognizers import BaseRecognizer
-from mmaction.registry import MODELS
 from mmaction.utils import OptSampleList, SampleList
 from mmengine.logging import print_log
+
+from sugar_mm.registry import MODELS
 
 
 class EncoderCheckpointMissing(FileNotFoundError):
@@ -61,7 +62,9 @@ class SugarRecognizer(BaseRecognizer):
                  init_cfg: Optional[dict] = None) -> None:
         backbone = dict(backbone)
         if keep_temporal_resolution:
-            cls = MODELS.get(backbone['type'])
+            # the class that the build below makes (same scope rules)
+            with MODELS.switch_scope_and_registry(backbone.get('_scope_')) as registry:
+                cls = registry.get(backbone['type'])
             if cls is None:
                 raise KeyError(f'unknown backbone type {backbone["type"]!r}')
             if 'down_stages' not in inspect.signature(cls.__init__).parameters:
