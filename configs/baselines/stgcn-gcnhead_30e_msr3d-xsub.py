@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/datasets/msr_action3d_xsub.py',
     '../_base_/schedules/msr_cpu.py',
 ]
+default_scope = 'sugar_mm'  # mmaction's base says 'mmaction'; sugar_mm's scope finds both libraries' components
 custom_imports = dict(imports=['sugar_mm'], allow_failed_imports=False)
 
 model = dict(

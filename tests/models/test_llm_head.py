@@ -5,7 +5,7 @@ import random
 import pytest
 import torch
 import torch.nn.functional as F
-from mmaction.registry import MODELS
+from sugar_mm.registry import MODELS
 from mmaction.structures import ActionDataSample
 
 from tests.conftest import tiny_llm_cfg
@@ -264,7 +264,7 @@ def test_zero_shot_class_list_and_unknown_names():
 
 
 def test_checkpoint_holds_only_trained_weights(head):
-    from mmaction.registry import MODELS as M
+    from sugar_mm.registry import MODELS as M
     model = M.build(dict(type='SugarRecognizer', keep_temporal_resolution=True, freeze_encoder=True,
                          backbone=dict(type='CTRGCN', graph_cfg=dict(layout='kinect_v1', mode='spatial'),
                                        num_person=1, base_channels=8, num_stages=2, inflate_stages=[],
@@ -325,3 +325,16 @@ def test_bf16_autocast_trains_and_scores(score_mode):
     got = torch.stack([d.pred_score for d in ds])
     assert got.dtype == torch.float32 and torch.isfinite(got).all()
     assert (got.log() - ref).abs().max() < 0.25
+
+
+def test_builds_with_its_losses_under_mmaction_scope():
+    """A config with default_scope='mmaction' names the head 'sugar_mm.LLMHead'; its losses still resolve."""
+    from mmaction.registry import MODELS as MMACTION_MODELS
+    from mmengine.registry import DefaultScope
+    cfg = dict(type='sugar_mm.LLMHead', in_channels=16, llm=tiny_llm_cfg(), class_names=['a b', 'c'],
+               bridge=dict(type='linear'), lora=None, token_layout='time',
+               loss_cls=dict(type='AnswerLoss', class_token_weight=2.0), loss_align=dict(type='NameAlignmentLoss'))
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        head = MMACTION_MODELS.build(cfg)
+    assert type(head.loss_cls).__name__ == 'AnswerLoss' and head.loss_cls.class_token_weight == 2.0
+    assert type(head.loss_align).__name__ == 'NameAlignmentLoss'

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 from mmaction.models.heads import BaseHead
-from mmaction.registry import MODELS
+from sugar_mm.registry import MODELS
 from mmaction.utils import SampleList
 
 from sugar_mm.datasets.label_maps import load_label_map
@@ -111,13 +111,16 @@ class LLMHead(BaseHead):
         if score_mode == 'constrained' and score_length_norm:
             raise ValueError("score_length_norm applies to score_mode='likelihood' only (constrained scores are "
                              'already a distribution over the classes)')
-        super().__init__(len(names), in_channels, loss_cls=loss_cls, average_clips=average_clips, init_cfg=init_cfg)
+        # sugar_mm's losses resolve under any default scope (BaseHead builds loss_cls with mmaction's registry)
+        super().__init__(len(names), in_channels, loss_cls=dict(dict(_scope_='sugar_mm'), **loss_cls),
+                         average_clips=average_clips, init_cfg=init_cfg)
         self.class_names = names
         self.knowledge = (select_classes(load_knowledge(knowledge), names, allow_unknown_classes)
                           if knowledge is not None else None)
         self.token_layout = check_token_layout(token_layout)
         self.answer_template = answer_template
-        self.loss_align = MODELS.build(loss_align) if loss_align is not None else None
+        self.loss_align = (MODELS.build(dict(dict(_scope_='sugar_mm'), **loss_align)) if loss_align is not None
+                           else None)
         #: Runtime switch (set by ``BridgeWarmupHook``): train the bridge with ``loss_align`` only, no LLM forward.
         self.align_only = False
         self.max_new_tokens = max_new_tokens

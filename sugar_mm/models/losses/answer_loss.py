@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from mmaction.models.losses import BaseWeightedLoss
-from mmaction.registry import MODELS
+from sugar_mm.registry import MODELS
 
 
 @MODELS.register_module()

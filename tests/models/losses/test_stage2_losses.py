@@ -1,8 +1,8 @@
-"""The stage-2 losses through mmaction's registry, against reference formulas."""
+"""The stage-2 losses through sugar_mm's registry, against reference formulas."""
 import pytest
 import torch
 import torch.nn.functional as F
-from mmaction.registry import MODELS
+from sugar_mm.registry import MODELS
 
 import sugar_mm  # noqa: F401
 
