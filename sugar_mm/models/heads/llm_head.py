@@ -10,7 +10,6 @@ import random
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
-import torch.nn.functional as F
 from mmaction.models.heads import BaseHead
 from sugar_mm.registry import MODELS
 from mmaction.utils import SampleList
@@ -20,14 +19,16 @@ from sugar_mm.knowledge.schema import load_knowledge
 from sugar_mm.knowledge.text_bank import select_classes
 from sugar_mm.utils.causal_lm import autocast, build_causal_lm, to_dtype
 from ..bridges import build_bridge
+from ..llm.answers import build_answer_batch
 from ..llm.candidates import CandidateTrie, build_candidate_trie
 from ..llm.causal_lm import FrozenCausalLM, PromptState
 from ..llm.constrained_scorer import constrained_scores
 from ..llm.greedy import greedy_decode
 from ..llm.likelihood_scorer import likelihood_scores
 from ..llm.lora import apply_lora
+from ..llm.name_embeddings import mean_name_embeddings
 from ..llm.parsing import parse_answer
-from ..llm.prompt import PromptBuilder, class_prefix_length
+from ..llm.prompt import PromptBuilder
 from ..llm.token_layout import check_token_layout, feature_sequence
 
 SCORE_MODES = ('likelihood', 'constrained')
@@ -182,17 +183,10 @@ class LLMHead(BaseHead):
         return self._tries[key]
 
     def class_name_embeddings(self, class_names: Sequence[str], device) -> torch.Tensor:
-        """(C, D) unit vectors: the mean of each class name's token input embeddings (frozen; cached)."""
+        """(C, D) unit vectors of the class names in the LLM's input-embedding space (frozen; cached)."""
         key = (tuple(class_names), str(device))
         if key not in self._name_embeddings:
-            rows = []
-            with torch.no_grad():
-                for name in class_names:
-                    ids = self.tokenizer(' ' + name, add_special_tokens=False)['input_ids']
-                    if not ids:
-                        raise ValueError(f'class name {name!r} tokenizes to nothing')
-                    rows.append(self.lm.embed_ids(ids, device).float().mean(0))
-            self._name_embeddings[key] = F.normalize(torch.stack(rows), dim=-1)
+            self._name_embeddings[key] = mean_name_embeddings(self.lm, self.tokenizer, class_names, device)
         return self._name_embeddings[key]
 
     # ------------------------------------------------------------------------------------------------ loss
@@ -209,19 +203,13 @@ class LLMHead(BaseHead):
         if self.align_only:
             return self._align_only_loss(feats, labels)
         device = feats.device
-        answers = [self.prompt.answer_ids(self.answer_text(y)) for y in labels]
-        A = max(len(a) for a in answers)
-        ans_ids = torch.full((len(answers), A), self.tokenizer.pad_token_id, dtype=torch.long, device=device)
-        valid = torch.zeros(len(answers), A, dtype=torch.bool, device=device)
-        class_token = torch.zeros_like(valid)
-        for i, (y, a) in enumerate(zip(labels, answers)):
-            ans_ids[i, :len(a)] = torch.tensor(a, device=device)
-            valid[i, :len(a)] = True
-            class_token[i, :class_prefix_length(self.prompt.candidate_ids(self.class_names[y]), a)] = True
+        ans = build_answer_batch(self.prompt, [self.answer_text(y) for y in labels],
+                                 [self.class_names[y] for y in labels], self.tokenizer.pad_token_id, device)
+        A, valid = ans.length, ans.valid
         with autocast(device, self.autocast_dtype):
             action = self.action_tokens(feats)
             prefix, rest = self.prompt_parts(action, self.class_names)
-            rest = torch.cat([rest, self.lm.input_embeddings(ans_ids)], dim=1)
+            rest = torch.cat([rest, self.lm.input_embeddings(ans.ids)], dim=1)
             # answers are right-padded after an identical-length prompt: the causal mask alone is correct
             if self.share_prompt_prefix and not (self.gradient_checkpointing and self.training):
                 _, past = self.lm.forward(embeds=prefix)
@@ -232,8 +220,8 @@ class LLMHead(BaseHead):
             L = hidden.shape[1] - A
             # the LM head (V x D, V = 32k-50k) on the real answer tokens only, as one 2-D matmul
             logits = self.lm.lm_head(hidden[:, L - 1:L - 1 + A][valid]).float()  # (n_valid, V)
-        target = ans_ids[valid]
-        out = dict(loss_lm=self.loss_cls(logits, target, class_token[valid]))
+        target = ans.ids[valid]
+        out = dict(loss_lm=self.loss_cls(logits, target, ans.class_token[valid]))
         with torch.no_grad():
             hits = logits.argmax(-1) == target
             lens = valid.sum(1)
