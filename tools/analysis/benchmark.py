@@ -116,7 +116,7 @@ def main(argv=None):
     parser.add_argument('--batch-size', type=int, default=None, help='default: the configs\' batch sizes')
     parser.add_argument('--out', default='work_dirs/benchmark.json')
     parser.add_argument('--skip', nargs='*', default=[],
-                        help='sections to skip (stage1, data, baseline, stage2_train, scoring_vs_classes, '
+                        help='sections to skip (stage1, data, baseline, stage2_train, decode_cache, scoring_vs_classes, '
                         'tokens_vs_length; stage2: every stage-2 section)')
     args = parser.parse_args(argv)
 
@@ -210,6 +210,26 @@ def main(argv=None):
           f'(prompt+scoring = {r["scoring_over_prompt"]:.2f}x prompt), generation {t_gen["median"]:.2f} s; '
           f'{r["predict_ms_per_sample"]:.0f} ms/sample end to end', flush=True)
     report['peak_rss_mb_after_stage2_infer'] = peak_rss_mb()
+
+    if 'decode_cache' not in args.skip:  # transformers' StaticCache vs our preallocated cache, timed alternately
+        from sugar_mm.models.llm.greedy import CACHE_IMPLS, greedy_decode
+        times = {impl: [] for impl in CACHE_IMPLS}
+        tokens = {}
+        with torch.no_grad():
+            for _ in range(max(2, args.reps // 2)):
+                for impl in CACHE_IMPLS:
+                    start = time.perf_counter()
+                    tokens[impl] = greedy_decode(head.lm, state, head.max_new_tokens, head.prompt.eos_token_id,
+                                                 head.tokenizer.pad_token_id, cache_impl=impl)
+                    times[impl].append(time.perf_counter() - start)
+        ratios = [s_ / p_ for s_, p_ in zip(times['static'], times['preallocated'])]
+        report['decode_cache'] = dict(seconds=times, static_over_preallocated=ratios,
+                                      same_tokens=bool(torch.equal(tokens['static'], tokens['preallocated'])))
+        print(f'decoding {n} answers x {head.max_new_tokens} tokens: StaticCache ' +
+              ', '.join(f'{t:.2f}' for t in times['static']) + ' s; preallocated ' +
+              ', '.join(f'{t:.2f}' for t in times['preallocated']) + ' s; per-round ratio ' +
+              ', '.join(f'{r:.2f}' for r in ratios) + f'; same tokens: {report["decode_cache"]["same_tokens"]}',
+              flush=True)
 
     if 'scoring_vs_classes' not in args.skip:
         from sugar_mm.datasets.label_maps import load_label_map

@@ -6,13 +6,34 @@ import torch
 from .causal_lm import FrozenCausalLM, PromptState
 
 
+#: How the decoding cache holds the prompt and the new tokens: transformers' ``StaticCache`` or our
+#: ``kv_cache.preallocated_cache``; both copy the prompt once into buffers with room for the new tokens.
+CACHE_IMPLS = ('static', 'preallocated')
+
+
+def _decoding_cache(lm: FrozenCausalLM, state: PromptState, max_new_tokens: int, impl: str):
+    N = state.batch_size
+    past = [(k.expand(N, -1, -1, -1), v.expand(N, -1, -1, -1)) for k, v in state.past]
+    if impl == 'preallocated':
+        from .kv_cache import preallocated_cache
+        return preallocated_cache(past, max_new_tokens)
+    if impl != 'static':
+        raise ValueError(f'cache_impl must be one of {CACHE_IMPLS}, got {impl!r}')
+    from transformers import StaticCache
+    cache = StaticCache(config=lm.base.config, max_cache_len=state.length + max_new_tokens)
+    for i, (k, v) in enumerate(past):
+        cache.update(k, v, i)
+    return cache
+
+
 @torch.no_grad()
 def greedy_decode(lm: FrozenCausalLM, state: PromptState, max_new_tokens: int, eos_token_id: int,
-                  pad_token_id: int) -> torch.Tensor:
+                  pad_token_id: int, cache_impl: str = 'static') -> torch.Tensor:
     """Greedy continuation of every prompt, ``max_new_tokens`` at most.
 
-    The prompt cache (batch-1 tensors are broadcast) is copied once into buffers with room for the new tokens
-    (see ``kv_cache.py``), so each step writes its token in place instead of copying the whole cache.
+    The prompt cache (batch-1 tensors are broadcast) is copied once into a decoding cache with room for the new
+    tokens (``cache_impl``, see :data:`CACHE_IMPLS`), so each step writes its token in place instead of copying
+    the whole cache as ``DynamicCache`` does.
 
     Args:
         lm: The language model.
@@ -20,15 +41,14 @@ def greedy_decode(lm: FrozenCausalLM, state: PromptState, max_new_tokens: int, e
         max_new_tokens (int): Generation length.
         eos_token_id (int): Ends an answer; a finished row keeps emitting it.
         pad_token_id (int): Fills the positions never reached.
+        cache_impl (str): ``'static'`` (transformers' ``StaticCache``) or ``'preallocated'``.
 
     Returns:
         torch.Tensor: (N, max_new_tokens) token ids.
     """
-    from .kv_cache import preallocated_cache
     h_last = state.last_hidden
     N = h_last.shape[0]
-    cache = preallocated_cache([(k.expand(N, -1, -1, -1), v.expand(N, -1, -1, -1)) for k, v in state.past],
-                               max_new_tokens)
+    cache = _decoding_cache(lm, state, max_new_tokens, cache_impl)
     tokens = torch.full((N, max_new_tokens), pad_token_id, dtype=torch.long, device=h_last.device)
     done = torch.zeros(N, dtype=torch.bool, device=h_last.device)
     logits = lm.lm_head(h_last)
