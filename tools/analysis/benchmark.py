@@ -116,8 +116,8 @@ def main(argv=None):
     parser.add_argument('--batch-size', type=int, default=None, help='default: the configs\' batch sizes')
     parser.add_argument('--out', default='work_dirs/benchmark.json')
     parser.add_argument('--skip', nargs='*', default=[],
-                        help='sections to skip (stage1, data, baseline, stage2_train, decode_cache, scoring_vs_classes, '
-                        'tokens_vs_length; stage2: every stage-2 section)')
+                        help='sections to skip (stage1, data, baseline, stage2_train, stage2_infer, decode_cache, '
+                        'scoring_vs_classes, tokens_vs_length; stage2: every stage-2 section)')
     args = parser.parse_args(argv)
 
     import torch
@@ -193,22 +193,24 @@ def main(argv=None):
         action = head.action_tokens(feats)
         n = action.shape[0]
         names = head.class_names
-        t_prompt = timeit(lambda: head.encode_prompt(action, names), args.reps)
         state = head.encode_prompt(action, names)
-        t_score = timeit(lambda: head.score_classes(action, names, state), args.reps)
-        t_gen = timeit(lambda: head.generate(action, names, state), max(1, args.reps // 2))
-        t_pred = timeit(lambda: model(**data, mode='predict'), max(1, args.reps // 2))
-        f_prompt = count_flops(lambda: head.encode_prompt(action, names))
-        f_score = count_flops(lambda: head.score_classes(action, names, state))
-    report['stage2_infer'] = dict(
-        batch_size=n, prompt_seconds=t_prompt, scoring_seconds=t_score, generation_seconds=t_gen,
-        predict_seconds=t_pred, predict_ms_per_sample=1000 * t_pred['median'] / n,
-        samples_per_s=n / t_pred['median'], scoring_over_prompt=(t_prompt['median'] + t_score['median']) /
-        t_prompt['median'], prompt_flops_per_sample=f_prompt / n, scoring_flops_per_sample=f_score / n)
-    r = report['stage2_infer']
-    print(f'stage 2 inference ({n} samples): prompt {t_prompt["median"]:.2f} s, scoring {t_score["median"]:.2f} s '
-          f'(prompt+scoring = {r["scoring_over_prompt"]:.2f}x prompt), generation {t_gen["median"]:.2f} s; '
-          f'{r["predict_ms_per_sample"]:.0f} ms/sample end to end', flush=True)
+    if 'stage2_infer' not in args.skip:
+        with torch.no_grad():
+            t_prompt = timeit(lambda: head.encode_prompt(action, names), args.reps)
+            t_score = timeit(lambda: head.score_classes(action, names, state), args.reps)
+            t_gen = timeit(lambda: head.generate(action, names, state), max(1, args.reps // 2))
+            t_pred = timeit(lambda: model(**data, mode='predict'), max(1, args.reps // 2))
+            f_prompt = count_flops(lambda: head.encode_prompt(action, names))
+            f_score = count_flops(lambda: head.score_classes(action, names, state))
+        report['stage2_infer'] = dict(
+            batch_size=n, prompt_seconds=t_prompt, scoring_seconds=t_score, generation_seconds=t_gen,
+            predict_seconds=t_pred, predict_ms_per_sample=1000 * t_pred['median'] / n,
+            samples_per_s=n / t_pred['median'], scoring_over_prompt=(t_prompt['median'] + t_score['median']) /
+            t_prompt['median'], prompt_flops_per_sample=f_prompt / n, scoring_flops_per_sample=f_score / n)
+        r = report['stage2_infer']
+        print(f'stage 2 inference ({n} samples): prompt {t_prompt["median"]:.2f} s, scoring {t_score["median"]:.2f} s '
+              f'(prompt+scoring = {r["scoring_over_prompt"]:.2f}x prompt), generation {t_gen["median"]:.2f} s; '
+              f'{r["predict_ms_per_sample"]:.0f} ms/sample end to end', flush=True)
     report['peak_rss_mb_after_stage2_infer'] = peak_rss_mb()
 
     if 'decode_cache' not in args.skip:  # transformers' StaticCache vs our preallocated cache, timed alternately
