@@ -11,6 +11,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 os.environ.setdefault('SUGAR_MM_CACHE', osp.join(REPO, '.cache', 'tests'))
 os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
+# the checkpoint-signing key of the tests' runs (sugar_mm.utils.checkpoint_signatures), not the user's own
+os.environ.setdefault('SUGAR_MM_KEY_FILE', osp.join(REPO, '.cache', 'tests', 'checkpoint_signing_key'))
 sys.path.insert(0, REPO)
 
 import sugar_mm  # noqa: E402,F401  (compat fixes + registration, as every config does)

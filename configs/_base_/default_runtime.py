@@ -8,6 +8,8 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # sugar_mm's CheckpointHook (this scope's 'CheckpointHook'; mmengine's is 'mmengine.CheckpointHook'): removes
+    # an old checkpoint only after the new one is written, and signs what it writes (sugar_mm.engine.checkpoint_hook)
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))

@@ -1,4 +1,5 @@
 from . import atomic_io  # noqa: F401  (atomic local writes for checkpoints and dumps)
+from .checkpoint_hook import CheckpointHook
 from .hooks import BridgeWarmupHook, EpochSeedHook, ExportEncoderHook
 
-__all__ = ['BridgeWarmupHook', 'EpochSeedHook', 'ExportEncoderHook']
+__all__ = ['BridgeWarmupHook', 'CheckpointHook', 'EpochSeedHook', 'ExportEncoderHook']
