@@ -29,7 +29,11 @@ def parse_args(argv=None):
     parser.add_argument('--diff-rank-seed', action='store_true', help='a different seed per rank')
     parser.add_argument('--deterministic', action='store_true', help='deterministic CUDNN / algorithms')
     parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='fully unpickle checkpoints from outside the work dir (only for files you trust)')
+                        help='fully unpickle checkpoints that no sugar_mm run of yours signed (only for files you '
+                        'trust: unpickling can run arbitrary code)')
+    parser.add_argument('--break-lock', action='store_true',
+                        help='start even if the work dir\'s train.lock names another run that cannot be shown to be '
+                        'dead (e.g. one on another host); two live runs in one work dir overwrite each other')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value (e.g. train_cfg.max_epochs=2)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -43,9 +47,10 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_runner_cfg(args, mode='train')
-    from sugar_mm.engine.cli import build_runner
-    runner = build_runner(cfg)
-    runner.train()
+    from sugar_mm.engine.cli import build_runner, work_dir_lock
+    with work_dir_lock(cfg, args):  # one training per work dir
+        runner = build_runner(cfg)
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -1,10 +1,11 @@
 """Shared logic of ``tools/train.py`` and ``tools/test.py`` (argument -> config merging, runner building)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import os.path as osp
 from argparse import Namespace
-from typing import Optional
+from typing import Iterator, Optional
 
 from mmengine.config import Config
 
@@ -134,3 +135,33 @@ def build_runner(cfg: Config):
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
+
+
+def _launcher_rank() -> int:
+    """This process's global rank as the launchers set it (torchrun, slurm, mpirun); 0 without one."""
+    for var in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK', 'PMI_RANK'):
+        if os.environ.get(var, '').isdigit():
+            return int(os.environ[var])
+    return 0
+
+
+@contextlib.contextmanager
+def work_dir_lock(cfg: Config, args: Namespace) -> Iterator[None]:
+    """Hold ``{work_dir}/train.lock`` (:class:`~sugar_mm.engine.work_dir_lock.WorkDirLock`) on rank 0 while the
+    ``with`` block trains; another live training of the work dir makes this one exit with a message naming it.
+
+    ``args.break_lock`` takes over a lock whose holder cannot be shown dead (e.g. one from another host).
+    """
+    from .work_dir_lock import WorkDirLock, WorkDirLockedError
+    if _launcher_rank() != 0:
+        yield
+        return
+    lock = WorkDirLock(cfg.work_dir, force=bool(getattr(args, 'break_lock', False)))
+    try:
+        lock.acquire()
+    except WorkDirLockedError as e:
+        raise SystemExit(f'error: {e}') from None
+    try:
+        yield
+    finally:
+        lock.release()
