@@ -34,7 +34,8 @@ def parse_args(argv=None):
     parser.add_argument('--knowledge', type=str, default=None,
                         help='knowledge file for the --classes names (names missing from it use their name only)')
     parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='fully unpickle the checkpoint even if it is not from this work dir')
+                        help='fully unpickle the checkpoint even if no sugar_mm run of yours signed it (only for '
+                        'files you trust: unpickling can run arbitrary code; --work-dir grants no trust)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)

@@ -10,7 +10,8 @@ or a reading of upstream source) that is true where the bug shows -- and ``apply
 2. :mod:`.missing_drn`: the mmaction2 1.2.0 wheel lacks ``mmaction/models/localizers/drn``.
 3. :mod:`.multimodal_branch`: mmaction's VindLU package does not import under transformers 5.
 4. :mod:`.checkpoint_loading`: mmengine checkpoints under torch>=2.6's ``weights_only`` default (with the trust
-   policy: the run's ``work_dir``, :func:`trust_checkpoint_dir`, ``SUGAR_MM_TRUST_CHECKPOINTS=1``).
+   policy: checkpoints signed by this user's sugar_mm runs, :func:`trust_checkpoint_dir`,
+   ``SUGAR_MM_TRUST_CHECKPOINTS=1``; a run's ``work_dir`` grants nothing).
 5. :mod:`.init_dist_cpu`: mmengine's ``init_dist`` calls ``torch.cuda.set_device`` on CPU-only machines.
 6. :mod:`.ddp_arguments`: DDP's ``device_ids`` for CPU modules and torch 2.13's ``broadcast_buffers``.
 
@@ -33,13 +34,13 @@ from typing import Any, List, Tuple
 
 from . import (checkpoint_loading, ddp_arguments, init_dist_cpu, known_warnings, missing_drn,
                multimodal_branch)
-from .checkpoint_loading import (UntrustedCheckpointError, is_trusted_checkpoint, load_checkpoint_file,
-                                 trust_checkpoint_dir, trusted_checkpoint_dir)
+from .checkpoint_loading import (CheckpointFormatError, UntrustedCheckpointError, is_trusted_checkpoint,
+                                 load_checkpoint_file, trust_checkpoint_dir, trusted_checkpoint_dir)
 from .known_warnings import pytest_filterwarnings  # noqa: F401  (tests/conftest.py)
 
 __all__ = [
     'apply_all', 'applied_fixes', 'trust_checkpoint_dir', 'trusted_checkpoint_dir', 'is_trusted_checkpoint',
-    'UntrustedCheckpointError', 'SAFE_CHECKPOINT_GLOBALS', 'load_checkpoint_file'
+    'UntrustedCheckpointError', 'CheckpointFormatError', 'SAFE_CHECKPOINT_GLOBALS', 'load_checkpoint_file'
 ]
 
 #: The fix modules, in the order :func:`apply_all` runs them.

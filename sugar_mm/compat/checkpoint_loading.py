@@ -4,15 +4,22 @@ Upstream bug (open-mmlab/mmengine#1655): mmengine's ``load_from_local`` calls ``
 ``weights_only``; since torch 2.6 that means ``weights_only=True``, which rejects mmengine's own checkpoints
 (``HistoryBuffer`` and numpy arrays in the message hub), so ``--resume`` and ``load_from`` fail.
 
-Fix, without turning every load into an arbitrary-code pickle:
+Fix, without turning every load into an arbitrary-code pickle. A checkpoint is fully unpickled only when it is
+*trusted*:
 
-* a checkpoint inside a *trusted* directory is fully unpickled. The run's own ``work_dir`` is trusted while a
-  :class:`mmengine.runner.Runner` loads a checkpoint (resume and ``load_from`` both go through
-  ``Runner.load_checkpoint``); more directories can be added with :func:`trust_checkpoint_dir`, or all
-  checkpoints with ``SUGAR_MM_TRUST_CHECKPOINTS=1`` (the tools' ``--trust-checkpoint``);
-* anything else is loaded ``weights_only=True`` with a narrow allow-list (:func:`safe_checkpoint_globals`:
-  mmengine's ``HistoryBuffer`` and numpy array/scalar reconstruction);
-* when a foreign checkpoint needs more, :class:`UntrustedCheckpointError` says what to do.
+* it carries a valid signature of this user's sugar_mm runs (:mod:`sugar_mm.utils.checkpoint_signatures`:
+  sugar_mm's ``CheckpointHook`` signs every checkpoint it writes; the signature covers the file's bytes and
+  needs this user's secret key, so a file someone else wrote is never signed, wherever it lies);
+* or it lies under a directory trusted with :func:`trust_checkpoint_dir` / :func:`trusted_checkpoint_dir`
+  (programmatic use);
+* or ``SUGAR_MM_TRUST_CHECKPOINTS=1`` (the tools' ``--trust-checkpoint``) trusts every checkpoint.
+
+A run's ``work_dir`` grants nothing (``tools/test.py CFG /x/ckpt.pth --work-dir /x`` does not trust the file): an
+output option never makes an input trusted. Everything else is loaded ``weights_only=True`` with a narrow
+allow-list (:func:`safe_checkpoint_globals`: mmengine's ``HistoryBuffer`` and numpy array/scalar reconstruction),
+which is enough for mmengine's own checkpoints; when a checkpoint needs more, :class:`UntrustedCheckpointError`
+says what to do. A file that is empty, truncated or no checkpoint at all is a :class:`CheckpointFormatError`
+naming it, whatever the trust.
 
 Probe: :func:`detect` saves a tiny message-hub-like checkpoint and loads it through mmengine's
 ``CheckpointLoader`` (the loader registered for local paths, as ``load_from`` and ``--resume`` do). The file
@@ -22,7 +29,6 @@ the fallback. Reading mmengine's loader instead would say nothing about what tor
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
 import io
 import os
@@ -35,7 +41,17 @@ NAME = 'mmengine-checkpoint-weights-only'
 
 
 class UntrustedCheckpointError(RuntimeError):
-    """A checkpoint from outside the trusted directories needs more than weights-only unpickling."""
+    """An untrusted checkpoint (see the module docstring) needs more than weights-only unpickling."""
+
+
+class CheckpointFormatError(ValueError):
+    """A checkpoint file is empty, truncated, corrupt or not a PyTorch checkpoint; the message names it."""
+
+
+#: The first bytes of what ``torch.save`` writes: a zip archive (torch >= 1.6) or a legacy pickle (protocol 2).
+_CHECKPOINT_MAGIC = (b'PK\x03\x04', b'\x80')
+#: Parts of torch's weights-only messages that mean "a global outside the allow-list", not a damaged file.
+_UNTRUSTED_MARKERS = ('Unsupported global', 'add_safe_globals', 'allowlist', 'outside the weights-only allow-list')
 
 
 _TRUST = threading.local()
@@ -105,7 +121,33 @@ def is_trusted_checkpoint(filename: str) -> bool:
     for d in list(_TRUSTED_DIRS) + list(getattr(_TRUST, 'stack', []) or []):
         if real == d or real.startswith(d.rstrip(os.sep) + os.sep):
             return True
-    return False
+    from sugar_mm.utils.checkpoint_signatures import is_signed_checkpoint
+    return is_signed_checkpoint(real)
+
+
+def check_checkpoint_file(filename: str) -> None:
+    """Refuse, naming the file, what cannot be a PyTorch checkpoint (missing, empty, wrong first bytes).
+
+    Raises:
+        FileNotFoundError: ``filename`` is not a file.
+        CheckpointFormatError: it is empty or does not start as ``torch.save`` output does.
+    """
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    with open(filename, 'rb') as f:
+        head = f.read(8)
+    if not head:
+        raise CheckpointFormatError(f'{filename}: empty file (0 bytes), not a checkpoint: its save was interrupted '
+                                    'or it was copied incompletely')
+    if not head.startswith(_CHECKPOINT_MAGIC):
+        raise CheckpointFormatError(f'{filename}: not a PyTorch checkpoint (it starts with {head!r}; torch.save '
+                                    'writes a zip archive, b"PK\\x03\\x04...", or a legacy pickle, b"\\x80...")')
+
+
+def _format_error(filename: str, e: BaseException) -> CheckpointFormatError:
+    detail = ' '.join(str(e).split())[:200] or type(e).__name__
+    return CheckpointFormatError(f'{filename}: not a readable PyTorch checkpoint ({type(e).__name__}: {detail}); '
+                                 'it is truncated or corrupt: save or copy it again')
 
 
 def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
@@ -113,27 +155,34 @@ def load_checkpoint_file(filename: str, map_location: Any = None) -> Any:
 
     Raises:
         FileNotFoundError: ``filename`` is not a file.
+        CheckpointFormatError: it is empty, truncated, corrupt or not a checkpoint.
         UntrustedCheckpointError: an untrusted checkpoint holds objects outside the allow-list.
     """
+    import pickle
+
     import torch
     filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
+    check_checkpoint_file(filename)
     if is_trusted_checkpoint(filename):
-        return torch.load(filename, map_location=map_location, weights_only=False)
+        try:
+            return torch.load(filename, map_location=map_location, weights_only=False)
+        except (EOFError, pickle.UnpicklingError, RuntimeError) as e:
+            raise _format_error(filename, e) from e
     try:
         with torch.serialization.safe_globals(safe_checkpoint_globals()):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except Exception as e:  # torch raises UnpicklingError (or RuntimeError wrapping it)
-        if 'weights_only' not in str(e) and 'Unsupported global' not in str(e):
+        if not any(m in str(e) for m in _UNTRUSTED_MARKERS):
+            if isinstance(e, (EOFError, pickle.UnpicklingError, RuntimeError)):
+                raise _format_error(filename, e) from e
             raise
         detail = next((line.strip() for line in str(e).splitlines() if 'Unsupported global' in line),
                       str(e).splitlines()[0])
         raise UntrustedCheckpointError(
-            f'{filename} was loaded weights-only because it is not inside this run\'s work_dir, and it holds '
-            f'objects outside the allow-list ({detail[:200]}). Unpickling it can run arbitrary code. If you '
-            'trust the file, pass --trust-checkpoint to the tool (or set SUGAR_MM_TRUST_CHECKPOINTS=1, or call '
-            'sugar_mm.compat.trust_checkpoint_dir(<its folder>)).') from e
+            f'{filename} was loaded weights-only because it is not trusted (no sugar_mm run of this user signed '
+            f'it), and it holds objects outside the allow-list ({detail[:200]}). Unpickling it can run arbitrary '
+            'code. If you trust the file, pass --trust-checkpoint to the tool (or set SUGAR_MM_TRUST_CHECKPOINTS=1, '
+            'or call sugar_mm.compat.trust_checkpoint_dir(<its folder>)).') from e
 
 
 @contextlib.contextmanager
@@ -187,19 +236,7 @@ load_from_local._sugar_mm_policy = True
 
 
 def apply() -> None:
-    """Register :func:`load_from_local` for local paths; ``Runner.load_checkpoint`` trusts its work_dir."""
-    from mmengine.runner import Runner
+    """Register :func:`load_from_local` for local paths (``load_from``, ``--resume``, ``load_checkpoint``)."""
     from mmengine.runner import checkpoint as ckpt_mod
     ckpt_mod.CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
     ckpt_mod.load_from_local = load_from_local
-    if getattr(Runner.load_checkpoint, '_sugar_mm_policy', False):
-        return
-    original = Runner.load_checkpoint
-
-    @functools.wraps(original)
-    def load_checkpoint(self, filename: str, *args, **kwargs):
-        with trusted_checkpoint_dir(self.work_dir):
-            return original(self, filename, *args, **kwargs)
-
-    load_checkpoint._sugar_mm_policy = True
-    Runner.load_checkpoint = load_checkpoint

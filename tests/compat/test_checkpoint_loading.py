@@ -114,10 +114,9 @@ def test_probe_file_stays_in_memory_where_it_can(monkeypatch, tmp_path):
 def test_apply_is_idempotent():
     from mmengine.runner import Runner
     from mmengine.runner import checkpoint as ckpt_mod
-    wrapped = Runner.load_checkpoint
+    method = Runner.load_checkpoint
     checkpoint_loading.apply()
-    assert Runner.load_checkpoint is wrapped  # not wrapped twice
-    assert not getattr(wrapped.__wrapped__, '_sugar_mm_policy', False)
+    assert Runner.load_checkpoint is method and not hasattr(method, '__wrapped__')  # the Runner is not patched
     assert ckpt_mod.CheckpointLoader._schemes[''] is checkpoint_loading.load_from_local
 
 
@@ -218,21 +217,33 @@ def test_non_allowed_global_from_untrusted_folder_raises(tmp_path, monkeypatch):
     assert isinstance(ckpt['meta']['args'], argparse.Namespace) and ckpt['meta']['args'].lr == 0.1
 
 
-def test_runner_trusts_its_own_work_dir(runner_ckpt, tmp_path):
-    """``Runner.load_checkpoint`` (used by ``load_from`` and ``--resume``) trusts the run's work_dir only."""
+class _OpenPayload:
+    """Unpickles as ``open(marker, 'w')``: creates ``marker``, the sign that a crafted pickle ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (self.marker, 'w')
+
+
+def test_runner_work_dir_grants_no_trust(runner_ckpt, tmp_path):
+    """``Runner.load_checkpoint`` (``load_from``, ``--resume``) no longer trusts the run's work_dir: a foreign file
+    there loads weights-only, and a crafted one is refused before its payload runs."""
     work_dir = osp.dirname(runner_ckpt)
     own = osp.join(work_dir, 'foreign_in_work_dir.pth')
     _foreign_checkpoint(own)
     runner = _tiny_runner(work_dir, 'compat_ckpt_reader')
-    ckpt = runner.load_checkpoint(own)
-    assert ckpt['meta']['args'].lr == 0.1
-    assert not checkpoint_loading.is_trusted_checkpoint(own)  # trust ends with the call
-    assert getattr(type(runner).load_checkpoint, '__wrapped__', None) is not None
-
-    elsewhere = str(tmp_path / 'foreign.pth')
-    shutil.copy(own, elsewhere)
-    with pytest.raises(UntrustedCheckpointError, match='--trust-checkpoint'):
-        runner.load_checkpoint(elsewhere)
+    with pytest.raises(UntrustedCheckpointError, match='not trusted.*--trust-checkpoint'):
+        runner.load_checkpoint(own)
+    marker = str(tmp_path / 'payload_ran')
+    evil = osp.join(work_dir, 'evil.pth')
+    torch.save(dict(state_dict=OrderedDict(w=torch.ones(1)), meta=dict(x=_OpenPayload(marker))), evil)
+    with pytest.raises(UntrustedCheckpointError, match=r'open'):
+        runner.load_checkpoint(evil)
+    assert not osp.exists(marker)
+    # mmengine's own checkpoint in the work dir still loads (weights-only, through the allow-list)
+    assert runner.load_checkpoint(runner_ckpt)['meta']['epoch'] == 1
 
 
 def test_resume_from_work_dir(runner_ckpt):
