@@ -21,7 +21,7 @@ def load_label_map(name_or_path: str) -> List[str]:
 
     Raises:
         FileNotFoundError: when ``name_or_path`` is neither a shipped name nor a file.
-        ValueError: when the file is empty or has blank or duplicate names.
+        ValueError: when the file is not UTF-8, is empty, or has blank, invisible or duplicate names.
     """
     if isinstance(name_or_path, str) and name_or_path.startswith(ZSL_PREFIX):
         return parse_zsl_name(name_or_path)

@@ -285,9 +285,13 @@ def load_knowledge(name_or_path: str,
         ActionKnowledge: the validated knowledge.
     """
     path = resolve_knowledge_path(name_or_path)
+    with open(path, 'rb') as f:
+        raw = f.read()
     try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
+        data = json.loads(raw.decode('utf-8-sig'))
+    except UnicodeDecodeError as e:
+        raise KnowledgeError(f'{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); knowledge '
+                             'files are UTF-8 JSON') from None
     except json.JSONDecodeError as e:
         raise KnowledgeError(f'{path}: not valid JSON ({e})') from e
     if isinstance(label_names, str):
