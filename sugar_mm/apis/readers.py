@@ -13,13 +13,19 @@ class InputFormatError(ValueError):
     """An input file is not a skeleton file this tool reads; the message names it and what was expected."""
 
 
-def read_skeleton_input(path: str) -> List[Dict]:
+#: How ``tools/infer.py`` turns on full unpickling of its ``.pkl`` inputs (for the refusal message).
+TRUST_PICKLE_OPT_IN = '--trust-pickle (tools/infer.py) or trust_pickle=True (read_skeleton_input)'
+
+
+def read_skeleton_input(path: str, trust_pickle: bool = False) -> List[Dict]:
     """Samples from ``path``:
 
     * ``*_skeleton3D.txt`` / ``.txt``: an MSR Action3D file (20 joints x ``x y z c`` per frame);
     * ``.skeleton``: an NTU RGB+D file (two most active bodies kept, as the converter does);
     * ``.npy`` / ``.npz``: an array ``(T, V, C)`` or ``(M, T, V, C)`` (``.npz``: key ``keypoint`` or the only array);
-    * ``.pkl``: a PoseDataset pickle (every sample of ``annotations``).
+    * ``.pkl``: a PoseDataset pickle (every sample of ``annotations``), loaded with a restricted unpickler
+      (dicts, lists, strings, numbers, numpy arrays; anything else is refused with
+      :class:`~sugar_mm.utils.safe_pickle.UnsafePickleError`) unless ``trust_pickle``.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: no such file')
@@ -49,7 +55,7 @@ def read_skeleton_input(path: str) -> List[Dict]:
         return [keypoints_to_sample(data, name)]
     if ext in ('.pkl', '.pickle'):
         from sugar_mm.datasets.skeleton_dataset import check_sample, load_annotation_file
-        annos = load_annotation_file(path)['annotations']
+        annos = load_annotation_file(path, trust_pickle, opt_in=TRUST_PICKLE_OPT_IN)['annotations']
         samples = []
         for i, a in enumerate(annos):
             sid = a.get('frame_dir', f'#{i}') if isinstance(a, dict) else f'#{i}'

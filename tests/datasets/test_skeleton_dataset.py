@@ -82,7 +82,11 @@ BAD = {
                   r'\(2D data into a 3D config\)'),
     'label_high': (dict(label=4), r'label 4 is outside the class list \(0..3\)'),
     'label_negative': (dict(label=-1), r'label -1 is outside the class list'),
-    'label_str': (dict(label='wave'), r"label 'wave' is outside the class list"),
+    'label_str': (dict(label='wave'), r"label must be an integer class index, got str 'wave'"),
+    'label_bool': (dict(label=True), 'label must be an integer class index, got bool True'),
+    'frames_str': (dict(total_frames='5'), "total_frames must be an integer frame count, got str '5'"),
+    'keypoint_object': (dict(keypoint=np.ones((1, 5, 20, 3), np.float32).astype(object)),
+                        'keypoint must be a numeric .* array, got dtype object'),
     'frames_mismatch': (dict(total_frames=9), 'total_frames=9 but keypoint has 5 frames'),
     'keypoint_3d_array': (dict(keypoint=np.ones((5, 20, 3), np.float32)), r'shape \(M, T, V, C\)'),
 }
