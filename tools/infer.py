@@ -28,7 +28,12 @@ def main(argv=None):
     parser.add_argument('--out', help='write results as JSON')
     parser.add_argument('--render', help='folder for a GIF and a PNG strip per sample')
     parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--trust-checkpoint', action='store_true')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='fully unpickle the checkpoint even if no sugar_mm run of yours signed it (only for '
+                        'files you trust)')
+    parser.add_argument('--trust-pickle', action='store_true',
+                        help='fully unpickle .pkl inputs (by default they may hold only dicts, lists, strings, '
+                        'numbers and numpy arrays; only for files you trust)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='key=value config overrides')
     args = parser.parse_args(argv)
     if args.trust_checkpoint:
@@ -36,6 +41,7 @@ def main(argv=None):
 
     import sugar_mm  # noqa: F401
     from sugar_mm.apis import inference_batch, init_recognizer
+    from sugar_mm.apis.inference import check_input_samples
     from sugar_mm.apis.readers import read_skeleton_input
     from sugar_mm.datasets.label_maps import load_label_map
     from sugar_mm.utils.io import atomic_write_text
@@ -47,7 +53,9 @@ def main(argv=None):
     names = list(getattr(model.cls_head, 'class_names', None) or class_names or [])
     samples = []
     for path in args.inputs:
-        samples.extend(read_skeleton_input(path))
+        read = read_skeleton_input(path, trust_pickle=args.trust_pickle)
+        check_input_samples(model.cfg, read, source=path)  # names the file, before the pipeline sees it
+        samples.extend(read)
     print(f'{len(samples)} sample(s) from {len(args.inputs)} input(s)')
 
     results = []

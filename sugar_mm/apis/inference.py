@@ -73,6 +73,37 @@ def _test_pipeline(cfg: Config) -> Compose:
     return Compose(dataset.pipeline)
 
 
+def _test_dataset_cfg(cfg: Config):
+    dataset = cfg.test_dataloader.dataset
+    while 'num_joints' not in dataset and 'pipeline' not in dataset and 'dataset' in dataset:
+        dataset = dataset.dataset
+    return dataset
+
+
+def check_input_samples(cfg: Config, samples: List[Dict], source: Optional[str] = None) -> None:
+    """Check samples against what the model's config expects (joint count, 2D/3D, shape, values) before they
+    reach the pipeline, where a mismatch fails deep inside a transform without naming the input.
+
+    Args:
+        cfg (Config): The model's config (its test dataset's ``num_joints`` / ``num_coords``).
+        samples (list[dict]): PoseDataset sample dicts.
+        source (str, optional): The file they came from, named in the message (default: each ``frame_dir``).
+
+    Raises:
+        ValueError: naming the input, the problem and the expected keypoint shape.
+    """
+    from sugar_mm.datasets.skeleton_dataset import check_sample
+    dataset = _test_dataset_cfg(cfg)
+    joints, coords = dataset.get('num_joints', None), dataset.get('num_coords', None)
+    for i, sample in enumerate(samples):
+        reason = check_sample(dict(sample, label=0), joints, coords)  # labels play no part in inference
+        if reason is not None:
+            name = sample.get('frame_dir', f'#{i}') if isinstance(sample, dict) else f'#{i}'
+            where = f'{source}: sample {name!r}' if source and len(samples) > 1 else (source or repr(name))
+            expected = f'(M, T, {joints or "V"}, {coords or "C"})'
+            raise ValueError(f'{where}: {reason}; the model\'s config expects keypoints {expected}')
+
+
 def keypoints_to_sample(keypoints: np.ndarray, name: str = 'input') -> Dict:
     """``(T, V, C)`` or ``(M, T, V, C)`` keypoints -> a PoseDataset sample dict (checked)."""
     kp = np.asarray(keypoints, dtype=np.float32)
@@ -110,6 +141,7 @@ def inference_recognizer(model, sample: Union[np.ndarray, Dict], name: str = 'in
 @torch.no_grad()
 def inference_batch(model, samples: List[Dict]):
     """Recognize several PoseDataset samples at once (one forward)."""
+    check_input_samples(model.cfg, samples)
     pipeline = _test_pipeline(model.cfg)
     packed = [pipeline(dict(s)) for s in samples]
     batch = model.data_preprocessor(pseudo_collate(packed), False)
