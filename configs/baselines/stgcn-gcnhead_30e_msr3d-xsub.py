@@ -22,6 +22,10 @@ test_evaluator = _base_.msr_val_evaluator
 train_cfg = dict(_base_.msr_train_cfg, _delete_=True)
 param_scheduler = _base_.msr_param_scheduler
 optim_wrapper = dict(_base_.msr_optim_wrapper, _delete_=True)
-default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2, save_best='auto'),
+# mmaction's base gives its hooks and loops _scope_='mmaction'; in sugar_mm's scope the checkpoint hook is sugar_mm's
+# (old checkpoints removed only after the new one is written) and the loops build SkeletonDataset
+val_cfg = dict(_scope_='sugar_mm')
+test_cfg = dict(_scope_='sugar_mm')
+default_hooks = dict(checkpoint=dict(_scope_='sugar_mm', interval=5, max_keep_ckpts=2, save_best='auto'),
                      logger=dict(interval=10))
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -127,7 +127,6 @@ def _tiny_pose_pickle(path, n=8):
 TINY_STGCN = '''
 model = dict(backbone=dict(base_channels=8, num_stages=3, inflate_stages=[2], down_stages=[2]),
              cls_head=dict(in_channels=16))
-test_cfg = dict(_delete_=True, type='TestLoop')  # mmaction's base carries _scope_='mmaction' (no SkeletonDataset)
 '''
 
 
