@@ -29,6 +29,13 @@ def sugar_mm_default_scope():
         yield
 
 
+def pytest_collection_finish(session):
+    # importing a test module can make mmaction's scope current (mmengine falls back to mmaction's
+    # register_all_modules(), which sets it, for a registry without import locations); module- and
+    # session-scoped fixtures run outside the per-test scope above, so restore sugar_mm's here
+    init_default_scope('sugar_mm')
+
+
 def pytest_configure(config):
     # the same precise filters as sugar_mm.compat (pytest resets warning filters around every test)
     for line in sugar_mm.compat.pytest_filterwarnings():
