@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
 from sugar_mm.compat import CheckpointFormatError
 from sugar_mm.registry import MODELS
@@ -24,7 +25,8 @@ def tiny_model(tmp_path_factory):
                 f"model = dict(backbone=dict(_delete_=True, **{TINY_CTRGCN!r}), cls_head=dict(in_channels=16, "
                 f"text_encoder=dict(_delete_=True, **{tiny_text_encoder_cfg()!r}), "
                 f"text_cache_dir={str(root / 'tb')!r}))\n")
-    model = MODELS.build(Config.fromfile(cfg_file).model)
+    with DefaultScope.overwrite_default_scope('sugar_mm'):  # a module fixture runs outside the per-test scope
+        model = MODELS.build(Config.fromfile(cfg_file).model)
     ckpt = str(root / 'tiny.pth')
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     return cfg_file, ckpt
