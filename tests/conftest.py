@@ -21,6 +21,13 @@ from mmengine.registry import DefaultScope, init_default_scope  # noqa: E402
 init_default_scope('sugar_mm')  # as a config's default_scope does
 
 
+@pytest.fixture(autouse=True, scope='module')
+def sugar_mm_module_scope():
+    """The same for module-scoped fixtures (they are set up before the per-test scope below)."""
+    with DefaultScope.overwrite_default_scope('sugar_mm'):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def sugar_mm_default_scope():
     """Every test starts in sugar_mm's scope: a Runner made by an earlier test (whose ``default_scope`` becomes
