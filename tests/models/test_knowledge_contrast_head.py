@@ -308,3 +308,30 @@ def test_zero_shot_class_list_from_the_cli_helper(text_cache):
     assert cfg['allow_unknown_classes'] is True and cfg['knowledge'] == 'msr_action3d'
     head = MODELS.build(cfg)
     assert head.class_names == ['bend', 'moonwalk'] and not hasattr(head, 'loss_cls')
+
+
+def _mean_offdiag_cosine(t):
+    s = t @ t.t()
+    return s[~torch.eye(len(s), dtype=torch.bool)].mean().item()
+
+
+def test_center_texts_spreads_the_texts_and_keeps_the_training_mean_for_zero_shot(text_cache):
+    plain, centred = build(text_cache), build(text_cache, center_texts=True)
+    assert 'text_center' not in plain.state_dict() and centred.state_dict()['text_center'].shape == (32, )
+    raw = plain.texts(plain.all_texts)
+    assert raw is plain.all_texts  # off: the texts as they are
+    moved = centred.texts(centred.all_texts)
+    torch.testing.assert_close(moved.norm(dim=-1), torch.ones(len(moved)))
+    assert _mean_offdiag_cosine(moved) < _mean_offdiag_cosine(raw) - 0.05
+    assert moved.mean(0).norm() < raw.mean(0).norm()  # the shared component is gone
+    torch.manual_seed(0)
+    hist = train(centred, feats(8), [0, 2, 5, 7, 11, 13, 17, 19], steps=20)
+    assert hist[-1] < hist[0]
+    # a head on another class list computes another mean, and loads the training classes' one
+    zs = build(text_cache, class_names=['high arm wave', 'golf swing'], center_texts=True)
+    assert not torch.allclose(zs.text_center, centred.text_center)
+    zs.load_state_dict(centred.state_dict())
+    torch.testing.assert_close(zs.text_center, centred.text_center)
+    with torch.no_grad():
+        centred.eval(), zs.eval()
+        torch.testing.assert_close(zs(feats(2))[:, 0], centred(feats(2))[:, 0])

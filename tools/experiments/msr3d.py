@@ -64,6 +64,10 @@ def tables():
                 label='... motion knowledge (MIL-NCE)'),
             Row('stage1_both', S1, label='... motion + visual knowledge (SUGAR stage 1, main job)'),
             Row('stage1_both_w64', S1, W64, label='... the same at base 64'),
+            Row('stage1_both_centred', S1, ['model.cls_head.center_texts=True'],
+                label='... motion + visual, knowledge texts centred'),
+            Row('stage1_both_ce', S1, ['model.cls_head.ce_weight=1.0'],
+                label='... motion + visual MIL-NCE + cross-entropy on a linear classifier (not the paper)'),
         ],
         'stage2': [
             stage2('sugar_tqp_k8', S2, 'SUGAR: TQP k=8 + SmolLM2-135M + LoRA r16 (main job)'),

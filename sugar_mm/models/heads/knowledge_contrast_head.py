@@ -53,6 +53,11 @@ class KnowledgeContrastHead(BaseHead):
             ``log mean_{t in class} exp(s . t / tau)`` over the class's positive texts, consistent with the
             training loss (which only needs a sample close to *some* of its texts); ``'prototype'``: similarity
             to the normalised mean of the class's texts.
+        center_texts (bool): Subtract the mean knowledge-text embedding (of the training classes) before
+            normalising every text, so that what all classes' texts share (``"hip remains stationary"``...) no
+            longer crowds them together: MiniLM's motion texts of two MSR classes have cosine 0.67 on average,
+            0.28 after centring. The mean is a persistent buffer: a zero-shot head built on other classes loads
+            the training classes' mean from the checkpoint. Not in the paper (see docs/design.md).
         topk (tuple[int]): Training accuracies to log.
         average_clips (str): How test clips are averaged (``'prob'``, ``'score'`` or None).
 
@@ -73,6 +78,7 @@ class KnowledgeContrastHead(BaseHead):
                  dropout: float = 0.0,
                  text_cache_dir: Optional[str] = None,
                  test_scoring: str = 'mil',
+                 center_texts: bool = False,
                  topk: Tuple[int, ...] = (1, 5),
                  average_clips: Optional[str] = 'prob',
                  init_cfg: Optional[dict] = None) -> None:
@@ -123,6 +129,10 @@ class KnowledgeContrastHead(BaseHead):
         prototype_kinds = knowledge_types or ('name', )
         proto = torch.stack([bank.per_class(k) for k in prototype_kinds]).mean(0)
         self.register_buffer('prototypes', F.normalize(proto, dim=-1), persistent=False)  # (K, D)
+        self.center_texts = center_texts
+        if center_texts:
+            pool = all_emb if all_emb.numel() else bank.select('name')[0]
+            self.register_buffer('text_center', pool.mean(0))  # (D,), saved: zero-shot heads reuse it
 
     # ------------------------------------------------------------------------------------------------------
     def pool(self, x: torch.Tensor) -> torch.Tensor:
@@ -149,12 +159,18 @@ class KnowledgeContrastHead(BaseHead):
             return self.fc_cls(self.pool(x))
         return self.class_scores(self.embed(x))
 
+    def texts(self, emb: torch.Tensor) -> torch.Tensor:
+        """(n, D) text embeddings as compared with skeletons: centred (``center_texts``) and L2-normalised."""
+        if not self.center_texts:
+            return emb
+        return F.normalize(emb - self.text_center, dim=-1)
+
     def class_scores(self, emb: torch.Tensor) -> torch.Tensor:
         """(N, D) normalised embeddings -> (N, K) class scores (``test_scoring``)."""
         scale = self.scale
         if self.test_scoring == 'prototype':
-            return scale * emb @ self.prototypes.t()
-        return self.class_log_mean_exp(scale * emb @ self.all_texts.t())
+            return scale * emb @ self.texts(self.prototypes).t()
+        return self.class_log_mean_exp(scale * emb @ self.texts(self.all_texts).t())
 
     def class_log_mean_exp(self, logits: torch.Tensor) -> torch.Tensor:
         """(N, N_texts) text logits -> (N, K): ``log mean exp`` over each class's texts."""
@@ -193,7 +209,7 @@ class KnowledgeContrastHead(BaseHead):
         if self.knowledge_types:
             emb = F.normalize(self.proj(self.dropout(pooled)), dim=-1)
             texts, text_cls = self._training_texts()
-            logits = self.scale * emb @ texts.t()
+            logits = self.scale * emb @ self.texts(texts).t()
             losses['loss_milnce'] = mil_nce_loss(logits, text_cls[None, :] == labels[:, None])
             scores = self.class_scores(emb.detach())
             losses['temperature'] = self.temperature.detach()
