@@ -227,16 +227,25 @@ def test_constrained_scores_are_the_trie_constrained_decoding_distribution():
         build_head(score_mode='constrained', score_length_norm=True)
 
 
-def test_cached_greedy_decoding_matches_hf_generate(head):
+@pytest.mark.parametrize('constrain', [True, False])
+def test_cached_greedy_decoding_matches_hf_generate(head, constrain):
+    """The answers equal HF ``generate``'s, given the same logits processor (constrained, the default) or none."""
+    from transformers import LogitsProcessorList
     head.eval()
+    head.constrain_answers = constrain
     feats = torch.randn(2, 1, 16, 6, 20)
-    with torch.no_grad():
-        act = head.action_tokens(feats)
-        ours = head.generate(act, head.class_names)
-        prompt = head.prompt_embeds(act, head.class_names)
-        out = head.llm.generate(inputs_embeds=prompt, attention_mask=torch.ones(prompt.shape[:2], dtype=torch.long),
-                                max_new_tokens=12, do_sample=False, pad_token_id=head.tokenizer.pad_token_id,
-                                eos_token_id=head.prompt.eos_token_id)
+    processors = LogitsProcessorList([head.answer_constraint(head.class_names)] if constrain else [])
+    try:
+        with torch.no_grad():
+            act = head.action_tokens(feats)
+            ours = head.generate(act, head.class_names)
+            prompt = head.prompt_embeds(act, head.class_names)
+            out = head.llm.generate(inputs_embeds=prompt,
+                                    attention_mask=torch.ones(prompt.shape[:2], dtype=torch.long),
+                                    max_new_tokens=12, do_sample=False, pad_token_id=head.tokenizer.pad_token_id,
+                                    eos_token_id=head.prompt.eos_token_id, logits_processor=processors)
+    finally:
+        head.constrain_answers = True
     assert ours == [t.strip() for t in head.tokenizer.batch_decode(out, skip_special_tokens=True)]
     assert all(isinstance(t, str) and t for t in ours)
 

@@ -42,6 +42,7 @@ LLM_METRICS = ['llm/top1', 'llm/top5', 'llm/mean1', 'llm/text_top1', 'llm/parse_
 ZSL_METRICS = ['zsl/top1', 'zsl/top5', 'zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/ausuc']
 W64 = ['model.backbone.base_channels=64', 'model.cls_head.in_channels=256']
 ENC = ['model.encoder_checkpoint={stage1_dir}/encoder.pth']
+FIXED_LIST = ['model.cls_head.train_lists=None', 'model.cls_head.constrain_answers=False']
 
 
 def stage2(name, config, label, stage1='stage1_both', extra=()):
@@ -71,6 +72,9 @@ def tables():
         ],
         'stage2': [
             stage2('sugar_tqp_k8', S2, 'SUGAR: TQP k=8 + SmolLM2-135M + LoRA r16 (main job)'),
+            # before list-conditioned training: one list in label order, free generation
+            stage2('sugar_tqp_k8_fixed_list', S2, '... trained with one fixed list, answers generated freely',
+                   extra=FIXED_LIST),
             stage2('sugar_tqp_k8_w64', S2, '... on the base-64 encoder', 'stage1_both_w64', W64),
             stage2('sugar_linear', BRIDGES['linear'], '... linear bridge instead of the TQP'),
             stage2('sugar_xattn', BRIDGES['xattn'], '... cross-attention bridge'),
@@ -86,8 +90,12 @@ def tables():
             Row('zsl_linear_conse', 'configs/baselines/zsl/ctrgcn-b32-conse_30e_msr3d-zsl-15-5.py',
                 metrics=ZSL_METRICS, test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='linear + ConSE'),
             Row('zsl_sugar', 'configs/sugar/zsl/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-zsl-15-5.py', ENC, ENC,
-                stage1='zsl_stage1', metrics=ZSL_METRICS + ['zsl_text/top1'],
-                test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='SUGAR (LLM)'),
+                stage1='zsl_stage1', metrics=ZSL_METRICS + ['zsl_text/top1', 'llm/parse_failure_rate'],
+                test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='SUGAR (LLM), list-conditioned'),
+            Row('zsl_sugar_fixed_list', 'configs/sugar/zsl/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-zsl-15-5.py',
+                ENC + FIXED_LIST, ENC + FIXED_LIST, stage1='zsl_stage1',
+                metrics=ZSL_METRICS + ['zsl_text/top1', 'llm/parse_failure_rate'],
+                test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='SUGAR (LLM), one fixed list (before)'),
         ],
     }
 

@@ -14,4 +14,7 @@ llama2_7b_head = dict(
     gradient_checkpointing=True,
     autocast_dtype='bfloat16',
     score_mode='constrained',  # runs only the branch points of the class-name trie (120 names: see README)
+    # list-conditioned training: each batch's prompt lists its true classes, some other training classes and up to
+    # 100 names of other datasets (every shipped label map), shuffled; a zero-shot config keeps its unseen names out
+    train_lists=dict(pool='all', max_pool=100),
     max_new_tokens=48)

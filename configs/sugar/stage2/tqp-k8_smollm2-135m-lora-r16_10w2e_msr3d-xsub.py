@@ -39,6 +39,9 @@ model = dict(
         # pred_score = the class's probability under decoding constrained to the action list: only the prefixes
         # where class names branch are run ('likelihood', the full log-likelihood of every name, runs them all)
         score_mode='constrained',
+        # list-conditioned training: each batch's prompt lists its true classes, U(2, 20) MSR classes in all and up
+        # to 100 names of other datasets (every shipped label map), shuffled, so that the model reads its list
+        train_lists=dict(pool='all', max_pool=100, min_train=2),
         max_new_tokens=24))
 
 train_dataloader = dict(batch_size=8)

@@ -19,12 +19,14 @@ from sugar_mm.knowledge.schema import load_knowledge
 from sugar_mm.knowledge.text_bank import select_classes
 from sugar_mm.utils.causal_lm import autocast, build_causal_lm, to_dtype
 from ..bridges import build_bridge
+from ..llm.action_lists import ActionList, ActionListSampler
 from ..llm.answers import build_answer_batch
 from ..llm.candidates import CandidateTrie, build_candidate_trie
 from ..llm.causal_lm import FrozenCausalLM, PromptState
 from ..llm.constrained_scorer import constrained_scores
 from ..llm.greedy import greedy_decode
 from ..llm.likelihood_scorer import likelihood_scores
+from ..llm.list_constraint import ListConstrainedLogitsProcessor
 from ..llm.lora import apply_lora
 from ..llm.name_embeddings import mean_name_embeddings
 from ..llm.parsing import parse_answer
@@ -67,8 +69,14 @@ class LLMHead(BaseHead):
             (the paper's recipe) trains on the answer loss alone. ``BridgeWarmupHook`` needs it.
         gradient_checkpointing (bool): Non-reentrant checkpointing of the LLM layers (LoRA still trains).
         autocast_dtype (str, optional): e.g. ``'bfloat16'`` on GPUs.
+        train_lists (dict, optional): List-conditioned training: :class:`ActionListSampler` arguments (``pool``,
+            ``exclude``, ``min_train``, ``max_pool``, ``shuffle``); every training batch's prompt gets its own
+            list, and the answer and alignment losses follow it. None trains with ``class_names`` in label order.
         max_new_tokens (int): Generation length.
         generate_text (bool): Generate ``pred_text`` at test time (scores are always computed).
+        constrain_answers (bool): Greedy generation whose ``"{class}."`` can only spell a name of the list
+            (:class:`ListConstrainedLogitsProcessor`), the description after it free; False generates freely
+            (answers may then name no listed class: ``parse_failure_rate``).
         score_mode (str): ``'constrained'`` (default, ``llm/constrained_scorer.py``): each class's probability
             under decoding constrained to the class list; ``'likelihood'`` (``llm/likelihood_scorer.py``): each
             ``"{class}."``'s full log-likelihood.
@@ -96,8 +104,10 @@ class LLMHead(BaseHead):
                  loss_align: Optional[dict] = None,
                  gradient_checkpointing: bool = False,
                  autocast_dtype: Optional[str] = None,
+                 train_lists: Optional[dict] = None,
                  max_new_tokens: int = 32,
                  generate_text: bool = True,
+                 constrain_answers: bool = True,
                  score_mode: str = 'constrained',
                  score_length_norm: bool = False,
                  score_chunk: int = 4096,
@@ -126,6 +136,8 @@ class LLMHead(BaseHead):
         self.align_only = False
         self.max_new_tokens = max_new_tokens
         self.generate_text = generate_text
+        self.constrain_answers = constrain_answers
+        self.list_sampler = ActionListSampler(names, **train_lists) if train_lists is not None else None
         self.score_mode = score_mode
         self.score_length_norm = score_length_norm
         self.score_chunk = score_chunk
@@ -143,7 +155,8 @@ class LLMHead(BaseHead):
         self.bridge = build_bridge(bridge, in_channels, self.lm.hidden_size)
         self.prompt = PromptBuilder(self.tokenizer, **(prompt or {}))
         self._tries: Dict[tuple, CandidateTrie] = {}
-        self._name_embeddings: Dict[tuple, torch.Tensor] = {}
+        self._name_embeddings: Dict[str, torch.Tensor] = {}
+        self._constraints: Dict[tuple, ListConstrainedLogitsProcessor] = {}
 
     def is_frozen_state_key(self, key: str) -> bool:
         """LLM weights are frozen and rebuilt from ``llm.path``; only LoRA adapters are saved."""
@@ -183,11 +196,27 @@ class LLMHead(BaseHead):
         return self._tries[key]
 
     def class_name_embeddings(self, class_names: Sequence[str], device) -> torch.Tensor:
-        """(C, D) unit vectors of the class names in the LLM's input-embedding space (frozen; cached)."""
-        key = (tuple(class_names), str(device))
-        if key not in self._name_embeddings:
-            self._name_embeddings[key] = mean_name_embeddings(self.lm, self.tokenizer, class_names, device)
-        return self._name_embeddings[key]
+        """(C, D) unit vectors of the class names in the LLM's input-embedding space (frozen; cached per name,
+        so that the lists of list-conditioned training share them)."""
+        missing = [n for n in dict.fromkeys(class_names) if n not in self._name_embeddings]
+        if missing:
+            for name, emb in zip(missing, mean_name_embeddings(self.lm, self.tokenizer, missing, device)):
+                self._name_embeddings[name] = emb
+        return torch.stack([self._name_embeddings[n] for n in class_names]).to(device)
+
+    def answer_constraint(self, class_names: Sequence[str]) -> ListConstrainedLogitsProcessor:
+        """The logits processor that keeps an answer's ``"{class}."`` inside the list (cached per list)."""
+        key = tuple(class_names)
+        if key not in self._constraints:
+            self._constraints[key] = ListConstrainedLogitsProcessor([self.prompt.candidate_ids(n)
+                                                                     for n in class_names])
+        return self._constraints[key]
+
+    def training_list(self, labels: Sequence[int]) -> ActionList:
+        """This batch's action list (``train_lists``), or the class list in label order."""
+        if self.list_sampler is not None and self.training:
+            return self.list_sampler(labels)
+        return ActionList(list(self.class_names), list(labels))
 
     # ------------------------------------------------------------------------------------------------ loss
     def answer_text(self, label: int, rng: Optional[random.Random] = None) -> str:
@@ -200,15 +229,16 @@ class LLMHead(BaseHead):
         labels = [int(ds.gt_label.view(-1)[0]) for ds in data_samples]
         if feats.shape[0] != len(labels):
             raise ValueError('LLMHead trains on one clip per sample')
+        actions = self.training_list(labels)
         if self.align_only:
-            return self._align_only_loss(feats, labels)
+            return self._align_only_loss(feats, actions)
         device = feats.device
         ans = build_answer_batch(self.prompt, [self.answer_text(y) for y in labels],
                                  [self.class_names[y] for y in labels], self.tokenizer.pad_token_id, device)
         A, valid = ans.length, ans.valid
         with autocast(device, self.autocast_dtype):
             action = self.action_tokens(feats)
-            prefix, rest = self.prompt_parts(action, self.class_names)
+            prefix, rest = self.prompt_parts(action, actions.names)
             rest = torch.cat([rest, self.lm.input_embeddings(ans.ids)], dim=1)
             # answers are right-padded after an identical-length prompt: the causal mask alone is correct
             if self.share_prompt_prefix and not (self.gradient_checkpointing and self.training):
@@ -228,23 +258,23 @@ class LLMHead(BaseHead):
             out['answer_token_acc'] = hits.float().mean()
             out['first_token_acc'] = hits[torch.cumsum(lens, 0) - lens].float().mean()  # each answer's first
         if self.loss_align is not None:
-            out.update(self._align_terms(action, labels))
+            out.update(self._align_terms(action, actions))
         return out
 
-    def _align_terms(self, action: torch.Tensor, labels: List[int]) -> Dict[str, torch.Tensor]:
-        """``loss_align`` (weighted) and ``align_acc`` of the action tokens (N, k, D)."""
-        logits = self.loss_align.logits(action, self.class_name_embeddings(self.class_names, action.device))
-        target = torch.tensor(labels, device=action.device)
+    def _align_terms(self, action: torch.Tensor, actions: ActionList) -> Dict[str, torch.Tensor]:
+        """``loss_align`` (weighted) and ``align_acc`` of the action tokens (N, k, D) over the batch's list."""
+        logits = self.loss_align.logits(action, self.class_name_embeddings(actions.names, action.device))
+        target = torch.tensor(actions.targets, device=action.device)
         return dict(loss_align=self.loss_align(logits, target),
                     align_acc=(logits.argmax(-1) == target).float().mean().detach())
 
-    def _align_only_loss(self, feats: torch.Tensor, labels: List[int]) -> Dict[str, torch.Tensor]:
+    def _align_only_loss(self, feats: torch.Tensor, actions: ActionList) -> Dict[str, torch.Tensor]:
         """Bridge warm-up step: ``loss_align`` alone, without running the LLM."""
         if self.loss_align is None:
             raise RuntimeError('LLMHead.align_only needs loss_align (a NameAlignmentLoss)')
         with autocast(feats.device, self.autocast_dtype):
             action = self.action_tokens(feats)
-        out = self._align_terms(action, labels)
+        out = self._align_terms(action, actions)
         # every trainable parameter stays in the graph (LoRA with a zero gradient), so DDP without
         # find_unused_parameters finds the gradients it waits for
         out['loss_align'] = out['loss_align'] + sum(p.sum() for n, p in self.named_parameters()
@@ -265,10 +295,13 @@ class LLMHead(BaseHead):
     @torch.no_grad()
     def generate(self, action: torch.Tensor, class_names: Sequence[str],
                  state: Optional[PromptState] = None) -> List[str]:
-        """Greedy answers, decoded from the prompt's key/value cache (reused from scoring when given)."""
+        """Greedy answers, decoded from the prompt's key/value cache (reused from scoring when given); their
+        ``"{class}."`` spells a listed name when ``constrain_answers``."""
         state = state if state is not None else self.encode_prompt(action, class_names)
         eos = self.prompt.eos_token_id
-        tokens = greedy_decode(self.lm, state, self.max_new_tokens, eos, self.tokenizer.pad_token_id)
+        constraint = self.answer_constraint(class_names) if self.constrain_answers else None
+        tokens = greedy_decode(self.lm, state, self.max_new_tokens, eos, self.tokenizer.pad_token_id,
+                               logits_processor=constraint)
         rows = [row[:row.index(eos)] if eos in row else row for row in tokens.tolist()]
         return [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in rows]
 

@@ -1,9 +1,14 @@
 """Greedy decoding of the answers from a prompt's key/value cache."""
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import torch
 
 from .causal_lm import FrozenCausalLM, PromptState
+
+#: transformers' logits-processor interface: ``(input_ids (N, t), scores (N, V)) -> scores``
+LogitsProcessor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 #: How the decoding cache holds the prompt and the new tokens: transformers' ``StaticCache`` or our
@@ -28,7 +33,8 @@ def _decoding_cache(lm: FrozenCausalLM, state: PromptState, max_new_tokens: int,
 
 @torch.no_grad()
 def greedy_decode(lm: FrozenCausalLM, state: PromptState, max_new_tokens: int, eos_token_id: int,
-                  pad_token_id: int, cache_impl: str = 'static') -> torch.Tensor:
+                  pad_token_id: int, cache_impl: str = 'static',
+                  logits_processor: Optional[LogitsProcessor] = None) -> torch.Tensor:
     """Greedy continuation of every prompt, ``max_new_tokens`` at most.
 
     The prompt cache (batch-1 tensors are broadcast) is copied once into a decoding cache with room for the new
@@ -42,6 +48,8 @@ def greedy_decode(lm: FrozenCausalLM, state: PromptState, max_new_tokens: int, e
         eos_token_id (int): Ends an answer; a finished row keeps emitting it.
         pad_token_id (int): Fills the positions never reached.
         cache_impl (str): ``'static'`` (transformers' ``StaticCache``) or ``'preallocated'``.
+        logits_processor (callable, optional): Applied to each step's logits with the tokens generated so far,
+            as ``generate`` applies its processors (e.g. :class:`~.list_constraint.ListConstrainedLogitsProcessor`).
 
     Returns:
         torch.Tensor: (N, max_new_tokens) token ids.
@@ -53,6 +61,8 @@ def greedy_decode(lm: FrozenCausalLM, state: PromptState, max_new_tokens: int, e
     done = torch.zeros(N, dtype=torch.bool, device=h_last.device)
     logits = lm.lm_head(h_last)
     for t in range(max_new_tokens):
+        if logits_processor is not None:
+            logits = logits_processor(tokens[:, :t], logits)
         nxt = logits.argmax(-1).masked_fill(done, eos_token_id)
         tokens[:, t] = nxt
         done |= nxt == eos_token_id

@@ -14,8 +14,9 @@ LLaMA2-7B) the prompt is ``BOS + instruction + answer_prefix``.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 ACTION_PLACEHOLDER = '<action>'
 LIST_PLACEHOLDER = '[action list]'
@@ -66,11 +67,13 @@ class PromptBuilder:
             ``None`` keeps the template's own default).
         answer_prefix (str): Text between instruction and answer for plain (non-chat) prompts.
         list_separator (str): Between class names.
+        cache_size (int): Tokenised prompts kept (least recently used dropped): a few evaluation lists; the
+            lists of list-conditioned training are new every batch.
     """
 
     def __init__(self, tokenizer, template: str = 'sugar', use_chat_template: Optional[bool] = None,
                  system_prompt: Optional[str] = 'You recognize human actions.', answer_prefix: str = '\nAnswer: ',
-                 list_separator: str = ', ') -> None:
+                 list_separator: str = ', ', cache_size: int = 16) -> None:
         self.tokenizer = tokenizer
         self.template = resolve_template(template)
         has_chat = getattr(tokenizer, 'chat_template', None) is not None
@@ -80,7 +83,8 @@ class PromptBuilder:
         self.system_prompt = system_prompt
         self.answer_prefix = answer_prefix
         self.list_separator = list_separator
-        self._cache: Dict[tuple, TokenizedPrompt] = {}
+        self._cache: 'OrderedDict[tuple, TokenizedPrompt]' = OrderedDict()
+        self.cache_size = cache_size
         eos = tokenizer.eos_token_id
         if eos is None:
             raise ValueError('the tokenizer has no eos token; the answer needs an end token')
@@ -100,7 +104,9 @@ class PromptBuilder:
 
     def __call__(self, class_names: Sequence[str]) -> TokenizedPrompt:
         key = tuple(class_names)
-        if key not in self._cache:
+        if key in self._cache:
+            self._cache.move_to_end(key)
+        else:
             text = self.render(class_names)
             before, after = text.split(ACTION_PLACEHOLDER)
             tok = self.tokenizer
@@ -108,6 +114,8 @@ class PromptBuilder:
                 prefix_ids=tok(before, add_special_tokens=False)['input_ids'],
                 suffix_ids=tok(after, add_special_tokens=False)['input_ids'],
                 class_names=list(class_names), text=text)
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return self._cache[key]
 
     def answer_ids(self, answer: str) -> List[int]:
