@@ -33,6 +33,8 @@ class Row:
         metrics (list[str]): The logged test metrics that its table shows.
         test_classes (list[str]): ``--classes`` lists to test with (empty: the config's own list once).
         label (str): What the row is, for tables.
+        checkpoint_of (str, optional): Train nothing: test the checkpoint of this row (same seed) with this row's
+            config and ``test_options`` (e.g. the same model with another number of test clips).
     """
 
     name: str
@@ -43,6 +45,7 @@ class Row:
     metrics: List[str] = field(default_factory=lambda: ['acc/top1', 'acc/top5', 'acc/mean1'])
     test_classes: List[str] = field(default_factory=list)
     label: str = ''
+    checkpoint_of: Optional[str] = None
 
 
 def git_commit(repo: str) -> Optional[str]:
@@ -119,16 +122,21 @@ class SeedRunner:
         os.makedirs(osp.join(self.repo, wd), exist_ok=True)
         py = sys.executable
         options = self._fill(row.options, row, seed)
-        if retest and not force and previous is not None:
+        trained_in = wd
+        if row.checkpoint_of:
+            source = self.run(self.rows(row.checkpoint_of), seed)
+            trained_in, train_minutes = self.work_dir(row.checkpoint_of, seed), source['train_minutes']
+        elif retest and not force and previous is not None:
             train_minutes = previous['train_minutes']
         else:
             cmd = [py, 'tools/train.py', row.config, '--work-dir', wd, '--seed', str(seed), '--no-validate']
             t_train = run_logged(cmd + (['--cfg-options'] + options if options else []),
                                  osp.join(self.repo, wd, 'train.log'), self.repo)
             train_minutes = round(t_train / 60, 2)
-        with open(osp.join(self.repo, wd, 'last_checkpoint')) as f:
+        with open(osp.join(self.repo, trained_in, 'last_checkpoint')) as f:
             ckpt = f.read().strip()
-        result = dict(name=row.name, config=row.config, options=options, seed=seed, train_minutes=train_minutes,
+        result = dict(name=row.name, config=row.config, options=options, seed=seed, checkpoint=ckpt,
+                      train_minutes=train_minutes,
                       params=checkpoint_params(osp.join(self.repo, ckpt)), tests={}, machine=machine_info(),
                       commit=git_commit(self.repo))
         test_options = self._fill(row.test_options, row, seed)

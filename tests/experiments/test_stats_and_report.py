@@ -65,6 +65,26 @@ def test_runner_reuses_a_finished_seed_and_collects_only_finished_ones(tmp_path)
     assert list(runner.collect(row)) == ['3']
 
 
+def test_a_checkpoint_of_row_tests_the_source_rows_checkpoint_without_training(tmp_path):
+    """``Row(checkpoint_of=...)``: its tools/test.py gets the source row's checkpoint and its own test options."""
+    import torch
+    (tmp_path / 'tools').mkdir()
+    (tmp_path / 'tools' / 'test.py').write_text(
+        'import sys\nprint("argv", " ".join(sys.argv[1:]))\nprint("Epoch(test) [1/1]  acc/top1: 0.2500")\n')
+    (tmp_path / 'tools' / 'train.py').write_text('raise SystemExit("nothing may be trained")\n')
+    src = tmp_path / 'exp' / 'src' / 'seed0'
+    src.mkdir(parents=True)
+    torch.save(dict(state_dict=dict(w=torch.zeros(3, 2))), src / 'epoch_2.pth')
+    (src / 'last_checkpoint').write_text(str(src / 'epoch_2.pth'))
+    (src / 'result.json').write_text(json.dumps(dict(_result(0, 0.5), train_minutes=1.5)))
+    rows = dict(src=Row('src', 'c.py'), clips=Row('clips', 'c.py', test_options=['a.b=5'], checkpoint_of='src'))
+    res = SeedRunner(str(tmp_path), 'exp', rows=rows.__getitem__).run(rows['clips'], 0)
+    assert res['checkpoint'] == str(src / 'epoch_2.pth') and res['train_minutes'] == 1.5 and res['params'] == 6
+    assert res['tests']['default']['acc/top1'] == 0.25
+    log = (tmp_path / 'exp' / 'clips' / 'seed0' / 'test_default.log').read_text()
+    assert f'c.py {src / "epoch_2.pth"}' in log and '--cfg-options a.b=5' in log
+
+
 def test_parse_test_metrics_reads_the_last_test_line(tmp_path):
     log = osp.join(tmp_path, 'test.log')
     with open(log, 'w') as f:

@@ -135,3 +135,24 @@ def test_stage2_ddp_two_cpu_processes_without_find_unused_parameters(pipeline, t
     assert 'Epoch(train) [1][9/9]' in log and 'Epoch(train) [2][9/9]' in log and 'loss_lm' in log
     ckpt = torch.load(osp.join(work, 'epoch_2.pth'), map_location='cpu', weights_only=False)
     assert all(k.startswith('cls_head.bridge.') or 'lora_' in k for k in ckpt['state_dict'])
+
+
+def test_list_probe_canonical_top1_is_the_test_top1(pipeline, tmp_path):
+    """tools/analysis/list_probe.py on the tiny stage-2 model: its canonical-list top-1 equals what
+    tools/test.py's scores give on the same samples; the other lists are probed too."""
+    import json
+    ckpt = osp.join(pipeline['wd2'], 'epoch_2.pth')
+    dump, out = str(tmp_path / 'r.pkl'), str(tmp_path / 'probe.json')
+    run_tool(['tools/test.py', pipeline['cfg2'], ckpt, '--work-dir', pipeline['wd2'], '--dump', dump])
+    run_tool(['tools/analysis/list_probe.py', '--config', pipeline['cfg2'], '--checkpoint', ckpt,
+              '--permutations', '2', '--distractors', '10', '--limit', '24', '--out', out])
+    with open(dump, 'rb') as f:
+        results = pickle.load(f)[:24]
+    expected = np.mean([int(np.argmax(r['pred_score'])) == int(np.asarray(r['gt_label']).reshape(-1)[0])
+                        for r in results])
+    with open(out) as f:
+        probe = json.load(f)
+    (row, ) = probe['runs'].values()
+    assert set(row) == {'canonical', 'perm1', 'perm2', 'distractors10', 'perm_mean'}
+    assert row['canonical']['top1'] == pytest.approx(expected)
+    assert len(probe['lists']['distractors10']) == 30

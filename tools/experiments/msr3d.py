@@ -42,6 +42,8 @@ LLM_METRICS = ['llm/top1', 'llm/top5', 'llm/mean1', 'llm/text_top1', 'llm/parse_
 ZSL_METRICS = ['zsl/top1', 'zsl/top5', 'zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/ausuc']
 W64 = ['model.backbone.base_channels=64', 'model.cls_head.in_channels=256']
 ENC = ['model.encoder_checkpoint={stage1_dir}/encoder.pth']
+#: the test pipeline's UniformSampleFrames (configs/_base_/datasets/msr_action3d_xsub.py): number of test clips
+CLIPS = 'test_dataloader.dataset.pipeline.2.num_clips={}'
 FIXED_LIST = ['model.cls_head.train_lists=None', 'model.cls_head.constrain_answers=False']
 
 
@@ -65,6 +67,11 @@ def tables():
                 label='... motion knowledge (MIL-NCE)'),
             Row('stage1_both', S1, label='... motion + visual knowledge (SUGAR stage 1, main job)'),
             Row('stage1_both_w64', S1, W64, label='... the same at base 64'),
+            # equal terms with the LLM recognizer, which tests 1 clip: the same checkpoints, 1 test clip
+            Row('stage1_none_1clip', f'{ABL}/ctrgcn-b32-knowledge-none_30e_msr3d-xsub.py',
+                test_options=[CLIPS.format(1)], checkpoint_of='stage1_none', label='stage1_none, 1 test clip'),
+            Row('stage1_both_1clip', S1, test_options=[CLIPS.format(1)], checkpoint_of='stage1_both',
+                label='stage1_both, 1 test clip'),
             Row('stage1_both_centred', S1, ['model.cls_head.center_texts=True'],
                 label='... motion + visual, knowledge texts centred'),
             Row('stage1_both_ce', S1, ['model.cls_head.ce_weight=1.0'],
@@ -72,6 +79,8 @@ def tables():
         ],
         'stage2': [
             stage2('sugar_tqp_k8', S2, 'SUGAR: TQP k=8 + SmolLM2-135M + LoRA r16 (main job)'),
+            Row('sugar_tqp_k8_5clip', S2, ENC, ENC + [CLIPS.format(5)], stage1='stage1_both', metrics=LLM_METRICS,
+                checkpoint_of='sugar_tqp_k8', label='... tested on 5 clips (class probabilities averaged)'),
             # before list-conditioned training: one list in label order, free generation
             stage2('sugar_tqp_k8_fixed_list', S2, '... trained with one fixed list, answers generated freely',
                    extra=FIXED_LIST),
