@@ -5,7 +5,9 @@ The lists (:func:`probe_lists`): the dataset's list (``canonical``), ``permutati
 dataset's names keep their order: only the distractors are new). The action tokens of each test sample are
 computed once; each list costs one prompt forward and one class scoring per batch (``LLMHead.score_classes``),
 clips averaged in probability as at test time. A prediction is right when the top-scored *name* is the sample's
-class name; on the distractor list a wrong answer may be a distractor (``distractor_rate``).
+class name; on the distractor list a wrong answer may be a distractor (``distractor_rate``). With an alignment
+loss (``NameAlignmentLoss``) the bridge alone is a classifier too (mean action token vs the LLM's embeddings of
+the names, no LLM run): its top-1 on the dataset's list is reported as ``bridge_align``.
 """
 from __future__ import annotations
 
@@ -74,8 +76,14 @@ def run_probe(model, dataset, lists: Dict[str, List[str]], batch_size: int = 48)
         n = len(items)
         clips = action.shape[0] // n
         truth = [truth_names[int(it['data_samples'].gt_label.view(-1)[0])] for it in items]
-        for key, names in lists.items():
-            probs = head.score_classes(action, names).float().softmax(-1).view(n, clips, -1).mean(1)
+        scored = {key: head.score_classes(action, names) for key, names in lists.items()}
+        if head.loss_align is not None:
+            results.setdefault('bridge_align', ListResult(truth_names))
+            scored['bridge_align'] = head.loss_align.logits(
+                action, head.class_name_embeddings(truth_names, action.device))
+        for key, scores in scored.items():
+            names = results[key].names
+            probs = scores.float().softmax(-1).view(n, clips, -1).mean(1)
             picked = [names[i] for i in probs.argmax(-1).tolist()]
             res = results[key]
             res.hits += sum(p == t for p, t in zip(picked, truth))

@@ -1,7 +1,7 @@
 """Zero-shot metrics: ZSL (unseen classes only) top-k, GZSL seen/unseen accuracy and their harmonic mean."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -23,8 +23,10 @@ class ZeroShotMetric(BaseMetric):
       ``unseen_top1`` and their harmonic mean ``harmonic``; ``ausuc``, the area under the seen-unseen accuracy
       curve traced by calibrated stacking (Chao et al., ECCV 2016: a constant gamma subtracted from every seen
       class's score, swept over all values; 1 = perfect), which measures seen/unseen separability independently
-      of the seen-class bias; with ``calibration=gamma``, also ``cs_seen_top1``, ``cs_unseen_top1`` and
-      ``cs_harmonic`` at that gamma (choose gamma on validation data, not on the test set).
+      of the seen-class bias; ``harmonic_best``, the largest harmonic mean on that curve (calibrated stacking
+      at the gamma best for this test set: an upper bound of what calibration can give, not a tuned result);
+      with ``calibration=gamma``, also ``cs_seen_top1``, ``cs_unseen_top1`` and ``cs_harmonic`` at that gamma
+      (choose gamma on validation data, not on the test set).
 
     Args:
         unseen (str | Sequence[str]): Unseen class names, a label-map file, or ``'zsl:<split>:unseen'``.
@@ -79,7 +81,9 @@ class ZeroShotMetric(BaseMetric):
             out['unseen_top1'] = unseen_acc
             out['harmonic'] = harmonic(seen_acc, unseen_acc)
             if not self.use_text:
-                out['ausuc'] = seen_unseen_auc(scores, labels, is_unseen_class)
+                curve_seen, curve_unseen = seen_unseen_curve(scores, labels, is_unseen_class)
+                out['ausuc'] = _trapezoid(curve_seen, curve_unseen)
+                out['harmonic_best'] = max(harmonic(a, b) for a, b in zip(curve_seen, curve_unseen))
             if self.calibration is not None:
                 cal = np.where(is_unseen_class[None], scores, scores - self.calibration).argmax(1)
                 cs_seen = float((cal[~sample_unseen] == labels[~sample_unseen]).mean())
@@ -92,8 +96,19 @@ def harmonic(a: float, b: float) -> float:
     return 0.0 if a + b == 0 else 2 * a * b / (a + b)
 
 
+def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
+    return float(np.trapezoid(y, x) if hasattr(np, 'trapezoid') else np.trapz(y, x))
+
+
 def seen_unseen_auc(scores: np.ndarray, labels: np.ndarray, is_unseen_class: np.ndarray) -> float:
-    """Area under the seen-unseen accuracy curve of calibrated stacking (Chao et al. 2016).
+    """Area under the seen-unseen accuracy curve of calibrated stacking (Chao et al. 2016); see
+    :func:`seen_unseen_curve`."""
+    return _trapezoid(*seen_unseen_curve(scores, labels, is_unseen_class))
+
+
+def seen_unseen_curve(scores: np.ndarray, labels: np.ndarray,
+                      is_unseen_class: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """The seen-unseen accuracy curve of calibrated stacking (Chao et al. 2016).
 
     With gamma subtracted from the seen classes' scores, a sample is predicted as its best unseen class when
     ``gamma > d = max_seen - max_unseen`` and as its best seen class otherwise. Sweeping gamma over every ``d``
@@ -104,6 +119,9 @@ def seen_unseen_auc(scores: np.ndarray, labels: np.ndarray, is_unseen_class: np.
         scores (ndarray): (N, C) class scores.
         labels (ndarray): (N,) true labels.
         is_unseen_class (ndarray): (C,) bool.
+
+    Returns:
+        tuple[ndarray, ndarray]: seen and unseen accuracy at every distinct gamma, in the order gamma grows.
     """
     seen_scores = np.where(is_unseen_class[None], -np.inf, scores)
     unseen_scores = np.where(is_unseen_class[None], scores, -np.inf)
@@ -117,4 +135,4 @@ def seen_unseen_auc(scores: np.ndarray, labels: np.ndarray, is_unseen_class: np.
     ends = np.r_[np.nonzero(np.diff(d_sorted))[0], len(d) - 1]  # samples with equal d switch together
     seen_acc = np.r_[seen_ok.sum(), seen_ok.sum() - np.cumsum(seen_ok[order])[ends]] / n_seen
     unseen_acc = np.r_[0, np.cumsum(unseen_ok[order])[ends]] / n_unseen
-    return float(np.trapezoid(seen_acc, unseen_acc) if hasattr(np, 'trapezoid') else np.trapz(seen_acc, unseen_acc))
+    return seen_acc, unseen_acc

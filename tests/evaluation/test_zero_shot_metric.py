@@ -82,7 +82,8 @@ def test_ausuc_matches_a_brute_force_gamma_sweep():
     metric = ZeroShotMetric(unseen=[names[i] for i in unseen])
     metric.dataset_meta = dict(classes=tuple(names))
     metric.process(None, [sample(s, int(y)) for s, y in zip(scores, labels)])
-    got = metric.compute_metrics(metric.results)['ausuc']
+    out = metric.compute_metrics(metric.results)
+    got = out['ausuc']
 
     is_unseen = np.isin(np.arange(C), unseen)
     d = np.where(is_unseen, -np.inf, scores).max(1) - np.where(is_unseen, scores, -np.inf).max(1)
@@ -96,6 +97,9 @@ def test_ausuc_matches_a_brute_force_gamma_sweep():
     expected = float(np.sum((u[1:] - u[:-1]) * (s[1:] + s[:-1]) / 2))
     assert 0 < got < 1
     assert got == pytest.approx(expected, abs=1e-12)
+    # the best harmonic mean over the same sweep (an oracle gamma)
+    best = max(0.0 if a + b == 0 else 2 * a * b / (a + b) for a, b in zip(u, s))
+    assert out['harmonic_best'] == pytest.approx(best) and out['harmonic_best'] >= out['harmonic']
 
 
 def test_ausuc_is_one_when_seen_and_unseen_separate_perfectly():

@@ -153,6 +153,6 @@ def test_list_probe_canonical_top1_is_the_test_top1(pipeline, tmp_path):
     with open(out) as f:
         probe = json.load(f)
     (row, ) = probe['runs'].values()
-    assert set(row) == {'canonical', 'perm1', 'perm2', 'distractors10', 'perm_mean'}
+    assert set(row) == {'canonical', 'perm1', 'perm2', 'distractors10', 'bridge_align', 'perm_mean'}
     assert row['canonical']['top1'] == pytest.approx(expected)
     assert len(probe['lists']['distractors10']) == 30

@@ -72,7 +72,7 @@ def main(argv=None):
         res = run_probe(model, dataset, lists, model.cfg.test_dataloader.get('batch_size', 32))
         table[name] = {k: dict(top1=r.top1, distractor_rate=r.distractor_rate) for k, r in res.items()}
         print(f'{name}: ' + ', '.join(f'{k} {100 * r.top1:.1f}' for k, r in res.items()), flush=True)
-    keys = list(lists)
+    keys = list(next(iter(table.values())))
     perm_keys = [k for k in keys if k.startswith('perm')]
     for row in table.values():
         if perm_keys:

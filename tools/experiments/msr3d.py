@@ -39,7 +39,8 @@ BRIDGES = dict(linear=f'{ABL}/linear_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
 ZSL = 'zsl:msr_action3d_15_5'
 S1_METRICS = ['acc/top1', 'acc/top5', 'acc/mean1']
 LLM_METRICS = ['llm/top1', 'llm/top5', 'llm/mean1', 'llm/text_top1', 'llm/parse_failure_rate']
-ZSL_METRICS = ['zsl/top1', 'zsl/top5', 'zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/ausuc']
+ZSL_METRICS = ['zsl/top1', 'zsl/top5', 'zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/harmonic_best',
+               'zsl/ausuc']
 W64 = ['model.backbone.base_channels=64', 'model.cls_head.in_channels=256']
 ENC = ['model.encoder_checkpoint={stage1_dir}/encoder.pth']
 #: the test pipeline's UniformSampleFrames (configs/_base_/datasets/msr_action3d_xsub.py): number of test clips
