@@ -56,6 +56,7 @@ def main(argv=None):
 
     from sugar_mm.analysis.list_probe import probe_lists, run_probe
     from sugar_mm.apis.inference import init_recognizer
+    from sugar_mm.experiments.machine import machine_info
     from sugar_mm.experiments.stats import SeedStats
     from sugar_mm.registry import DATASETS
     torch.set_grad_enabled(False)
@@ -94,7 +95,7 @@ def main(argv=None):
                   f'{rate.format()} %')
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(dict(lists=lists, runs=table), f, indent=1)
+            json.dump(dict(lists=lists, runs=table, machine=machine_info()), f, indent=1)
         print(f'(wrote {args.out})')
 
 
