@@ -13,7 +13,9 @@ TITLES = {'top1': 'top-1', 'top5': 'top-5', 'mean1': 'mean class', 'text_top1': 
 
 
 def title(metric: str) -> str:
-    return TITLES.get(metric.split('/')[-1], metric)
+    prefix, _, name = metric.rpartition('/')
+    text = TITLES.get(name, metric)
+    return f'{text} (text)' if prefix.endswith('_text') and '(text)' not in text else text
 
 
 def machines(seeds: Dict[str, dict]) -> List[str]:

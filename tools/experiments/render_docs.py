@@ -1,0 +1,196 @@
+"""Rewrite the generated blocks of README.md and docs/*.md from the shipped multi-seed result files.
+
+    python tools/experiments/render_docs.py           # rewrite the blocks in place
+    python tools/experiments/render_docs.py --check   # exit 1 if a block is not what the result files give
+
+A block is the text between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; everything outside the
+blocks is hand-written. Tables come from ``results/msr3d/<table>.json`` (``tools/experiments/msr3d.py
+--publish``), the list-probe tables from ``results/msr3d/list_probe_<row>.json``
+(``tools/analysis/list_probe.py --out``), and every "A beats B" sentence from ``sugar_mm.experiments.compare``
+(each same-seed difference of one sign, or a gap over 2 std; else "within noise").
+"""
+import argparse
+import json
+import os.path as osp
+import re
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+from sugar_mm.experiments import SeedStats, compare, markdown_table, metric_values  # noqa: E402
+from sugar_mm.experiments.machine import machine_label  # noqa: E402
+from sugar_mm.experiments.report import title  # noqa: E402
+
+RESULTS = osp.join(REPO, 'results/msr3d')
+S1 = ['acc/top1', 'acc/top5', 'acc/mean1']
+LLM = ['llm/top1', 'llm/top5', 'llm/mean1', 'llm/text_top1', 'llm/parse_failure_rate']
+ZSL = ['zsl/top1', 'zsl/top5']
+GZSL = ['zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/harmonic_best', 'zsl/ausuc']
+ZSL_UNSEEN, ZSL_ALL = 'zsl:msr_action3d_15_5:unseen', 'zsl:msr_action3d_15_5:all'
+
+
+def load(table):
+    path = osp.join(RESULTS, f'{table}.json')
+    if not osp.isfile(path):
+        return dict(table=table, rows={})
+    with open(path) as f:
+        return json.load(f)
+
+
+def seeds_of(records, row):
+    for rec in records.values():
+        if row in rec['rows'] and rec['rows'][row]['seeds']:
+            return rec['rows'][row]['seeds']
+    return {}
+
+
+def values(records, row, metric, test='default'):
+    return metric_values(seeds_of(records, row), metric, test)
+
+
+def stat(records, row, metric, test='default'):
+    v = values(records, row, metric, test)
+    return SeedStats.of(v).format() if v else 'not run'
+
+
+def machines_line(records, rows):
+    seen = []
+    for row in rows:
+        for res in seeds_of(records, row).values():
+            m = res.get('machine', {})
+            text = f'{machine_label(m)}, {str(m.get("date", "?"))[:10]}'
+            if text not in seen:
+                seen.append(text)
+    return '; '.join(seen) or 'no runs yet'
+
+
+def claim(records, what, a, b):
+    """One sentence: ``what``: a vs b (each ``(row, metric[, test])``), per-seed differences, the verdict."""
+    (ra, ma, *ta), (rb, mb, *tb) = a, b
+    va, vb = values(records, ra, ma, *ta), values(records, rb, mb, *tb)
+    common = sorted(set(va) & set(vb))
+    if len(common) < 3:
+        return f'* **{what}**: not compared ({len(common)} common seed(s); 3 needed).'
+    diffs = ', '.join(f'{100 * (va[s] - vb[s]):+.1f}' for s in common)
+    return (f'* **{what}**: {SeedStats.of({s: va[s] for s in common}).format(spread=False)} vs '
+            f'{SeedStats.of({s: vb[s] for s in common}).format(spread=False)} (`{ra}` vs `{rb}`, {title(ma)}; '
+            f'same-seed differences {diffs} points): **{compare(va, vb)}**.')
+
+
+def probe_block(row):
+    path = osp.join(RESULTS, f'list_probe_{row}.json')
+    if not osp.isfile(path):
+        return f'(no list probe of `{row}` yet)'
+    with open(path) as f:
+        probe = json.load(f)
+    runs = probe['runs']
+    cols = list(next(iter(runs.values())))
+    lines = ['| run | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
+    for name, r in runs.items():
+        lines.append(f'| {name} | ' + ' | '.join(f'{100 * r[c]["top1"]:.1f}' for c in cols) + ' |')
+    stats = {c: SeedStats.of({i: r[c]['top1'] for i, r in enumerate(runs.values())}) for c in cols}
+    lines.append('| mean ± std | ' + ' | '.join(stats[c].format(spread=False) for c in cols) + ' |')
+    dkey = next((c for c in cols if c.startswith('distractors')), None)
+    d_perm = {i: r['perm_mean']['top1'] - r['canonical']['top1'] for i, r in enumerate(runs.values())}
+    text = [f'Permuted lists (mean of the permutations) minus the canonical list: '
+            f'{SeedStats.of(d_perm).format()} points']
+    if dkey:
+        d_dis = {i: r[dkey]['top1'] - r['canonical']['top1'] for i, r in enumerate(runs.values())}
+        rate = SeedStats.of({i: r[dkey]['distractor_rate'] for i, r in enumerate(runs.values())})
+        text.append(f'with {dkey[len("distractors"):]} distractor names: {SeedStats.of(d_dis).format()} points, '
+                    f'answers naming a distractor {rate.format()} %')
+    m = probe.get('machine', {})
+    text.append(f'({machine_label(m)}, {str(m.get("date", "?"))[:10]}; '
+                f'`python tools/analysis/list_probe.py --runs work_dirs/experiments/{row}/seed{{0,1,2}}`)')
+    return '\n'.join(lines) + '\n\n' + '; '.join(text) + '.'
+
+
+def blocks():
+    rec = {t: load(t) for t in ('baselines', 'stage1', 'stage2', 'zsl')}
+    s1_rows = ['stage1_none', 'stage1_both', 'stage1_both_centred', 'stage1_both_ce', 'stage1_none_1clip',
+               'stage1_both_1clip']
+    s2_rows = ['sugar_tqp_k8', 'sugar_tqp_k8_5clip', 'sugar_tqp_k8_fixed_list']
+    zsl_rows = ['zsl_linear_conse', 'zsl_stage1', 'zsl_sugar', 'zsl_sugar_fixed_list']
+    out = {}
+    out['machines'] = machines_line(rec, s1_rows + s2_rows + zsl_rows + ['stgcn', 'ctrgcn'])
+    out['baselines'] = markdown_table(rec['baselines'], S1)
+    out['stage1'] = markdown_table(rec['stage1'], S1, rows=s1_rows)
+    out['stage2'] = markdown_table(rec['stage2'], LLM, rows=s2_rows)
+    out['zsl'] = ('ZSL (the 5 unseen classes compete; `--classes ' + ZSL_UNSEEN + '`):\n\n' +
+                  markdown_table(rec['zsl'], ZSL + ['zsl_text/top1', 'llm/parse_failure_rate'], ZSL_UNSEEN,
+                                 rows=zsl_rows) +
+                  '\n\nGZSL (all 20 classes compete; `--classes ' + ZSL_ALL + '`):\n\n' +
+                  markdown_table(rec['zsl'], GZSL + ['llm/parse_failure_rate'], ZSL_ALL, rows=zsl_rows))
+    out['claims'] = '\n'.join([
+        claim(rec, 'Knowledge (MIL-NCE) vs cross-entropy, same encoder, 5 test clips', ('stage1_both', 'acc/top1'),
+              ('stage1_none', 'acc/top1')),
+        claim(rec, 'Centred knowledge texts vs as they are', ('stage1_both_centred', 'acc/top1'),
+              ('stage1_both', 'acc/top1')),
+        claim(rec, 'The LLM recognizer vs its own stage-1 classifier, both 1 test clip', ('sugar_tqp_k8', 'llm/top1'),
+              ('stage1_both_1clip', 'acc/top1')),
+        claim(rec, 'The LLM recognizer vs its own stage-1 classifier, both 5 test clips',
+              ('sugar_tqp_k8_5clip', 'llm/top1'), ('stage1_both', 'acc/top1')),
+        claim(rec, 'List-conditioned training vs one fixed list (X-Sub)', ('sugar_tqp_k8', 'llm/top1'),
+              ('sugar_tqp_k8_fixed_list', 'llm/top1')),
+        claim(rec, 'Zero-shot (5 unseen), SUGAR vs the linear ConSE baseline', ('zsl_sugar', 'zsl/top1', ZSL_UNSEEN),
+              ('zsl_linear_conse', 'zsl/top1', ZSL_UNSEEN)),
+        claim(rec, 'GZSL harmonic mean, SUGAR vs the linear ConSE baseline', ('zsl_sugar', 'zsl/harmonic', ZSL_ALL),
+              ('zsl_linear_conse', 'zsl/harmonic', ZSL_ALL)),
+        claim(rec, 'Zero-shot (5 unseen), SUGAR list-conditioned vs one fixed list',
+              ('zsl_sugar', 'zsl/top1', ZSL_UNSEEN), ('zsl_sugar_fixed_list', 'zsl/top1', ZSL_UNSEEN)),
+    ])
+    out['probe'] = ('List-conditioned (the main job):\n\n' + probe_block('sugar_tqp_k8') +
+                    '\n\nOne fixed list (before):\n\n' + probe_block('sugar_tqp_k8_fixed_list'))
+    out['readme'] = readme_table(rec)
+    return out
+
+
+def readme_table(rec):
+    rows = [('SUGAR stage 1: CTR-GCN (base 32) + MIL-NCE on motion + visual knowledge', 'stage1_both', 'acc', '5'),
+            ('the same encoder, cross-entropy + linear (no knowledge)', 'stage1_none', 'acc', '5'),
+            ('SUGAR stage 2 (the main job): + TQP k=8 + SmolLM2-135M + LoRA, list-conditioned', 'sugar_tqp_k8',
+             'llm', '1'),
+            ('... the same tested on 5 clips', 'sugar_tqp_k8_5clip', 'llm', '5')]
+    lines = ['| model | seeds | top-1 | top-5 | test clips |', '|---|---|---|---|---|']
+    for label, row, prefix, clips in rows:
+        seeds = seeds_of(rec, row)
+        if not seeds:
+            continue
+        lines.append(f'| {label} | {" ".join(sorted(seeds, key=int))} | {stat(rec, row, prefix + "/top1")} | '
+                     f'{stat(rec, row, prefix + "/top5").split(" (")[0]} | {clips} |')
+    return '\n'.join(lines)
+
+
+def render(text, generated):
+    def sub(m):
+        name = m.group(1)
+        if name not in generated:
+            raise SystemExit(f'unknown generated block {name!r} (blocks: {sorted(generated)})')
+        return f'<!-- generated:{name} -->\n{generated[name]}\n<!-- /generated:{name} -->'
+    return re.sub(r'<!-- generated:(\w+) -->.*?<!-- /generated:\1 -->', sub, text, flags=re.S)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--check', action='store_true', help='only check that the blocks are up to date')
+    args = parser.parse_args(argv)
+    generated = blocks()
+    stale = []
+    for name in ('README.md', 'docs/results.md', 'docs/zero_shot.md'):
+        path = osp.join(REPO, name)
+        with open(path) as f:
+            old = f.read()
+        new = render(old, generated)
+        if new != old:
+            stale.append(name)
+            if not args.check:
+                with open(path, 'w') as f:
+                    f.write(new)
+    if args.check and stale:
+        raise SystemExit(f'generated blocks out of date in {stale}: run python tools/experiments/render_docs.py')
+    print(('stale: ' if args.check else 'rewrote: ') + (', '.join(stale) or 'nothing'))
+
+
+if __name__ == '__main__':
+    main()
