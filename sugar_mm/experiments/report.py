@@ -1,10 +1,11 @@
 """Multi-seed result files -> markdown tables (mmaction2 model-zoo style) and a ``metafile.yml``."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+import re
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from .machine import machine_label
-from .stats import SeedStats, mean_of, metric_values
+from .stats import SeedStats, compare, mean_of, metric_values
 
 #: Column title of a metric key (the ``prefix/name`` keys that the metrics log).
 TITLES = {'top1': 'top-1', 'top5': 'top-5', 'mean1': 'mean class', 'text_top1': 'top-1 (text)',
@@ -92,3 +93,33 @@ def metafile(records: Sequence[dict], collection: str = 'SUGAR', readme: str = '
     return {'Collections': [{'Name': collection, 'README': readme, 'Paper': {'URL': paper,
                                                                             'Title': 'SUGAR (Ye et al., AAAI 2026)'}}],
             'Models': models}
+
+
+def claim_sentence(what: str, a: Dict[int, float], b: Dict[int, float], names: Sequence[str] = ('A', 'B'),
+                   metric: str = 'top-1') -> str:
+    """A markdown bullet comparing two settings over their common seeds with :func:`compare`'s rule.
+
+    Args:
+        what (str): What is compared.
+        a, b (dict): seed -> value (fractions) of the two settings.
+        names (Sequence[str]): How the two are named (e.g. row names).
+        metric (str): The metric's title.
+    """
+    common = sorted(set(a) & set(b))
+    if len(common) < 3:
+        return f'* **{what}**: not compared ({len(common)} common seed(s); 3 needed).'
+    diffs = ', '.join(f'{100 * (a[s] - b[s]):+.1f}' for s in common)
+    sa, sb = (SeedStats.of({s: v[s] for s in common}).format(spread=False) for v in (a, b))
+    return (f'* **{what}**: {sa} vs {sb} (`{names[0]}` vs `{names[1]}`, {metric}; same-seed differences '
+            f'{diffs} points): **{compare(a, b)}**.')
+
+
+def render_blocks(text: str, generated: Mapping[str, str]) -> str:
+    """Replace every ``<!-- generated:NAME -->...<!-- /generated:NAME -->`` block of ``text`` by
+    ``generated[NAME]``; an unknown NAME is an error."""
+    def sub(m):
+        name = m.group(1)
+        if name not in generated:
+            raise KeyError(f'unknown generated block {name!r} (blocks: {sorted(generated)})')
+        return f'<!-- generated:{name} -->\n{generated[name]}\n<!-- /generated:{name} -->'
+    return re.sub(r'<!-- generated:(\w+) -->.*?<!-- /generated:\1 -->', sub, text, flags=re.S)

@@ -95,3 +95,24 @@ def test_parse_test_metrics_reads_the_last_test_line(tmp_path):
         f.write('nothing\n')
     with pytest.raises(SystemExit, match='Epoch\\(test\\)'):
         parse_test_metrics(log)
+
+
+def test_claim_sentences_follow_the_compare_rule():
+    from sugar_mm.experiments.report import claim_sentence
+    a, b = {0: 0.80, 1: 0.70, 2: 0.75}, {0: 0.78, 1: 0.69, 2: 0.73}
+    text = claim_sentence('A vs B', a, b, ('a', 'b'))
+    assert text.endswith('**higher**.') and '+2.0, +1.0, +2.0' in text  # every pair of one sign
+    assert claim_sentence('B vs A', b, a).endswith('**lower**.')
+    assert claim_sentence('mixed', {0: 0.8, 1: 0.6, 2: 0.7}, {0: 0.7, 1: 0.7, 2: 0.7}).endswith('**within noise**.')
+    assert 'not compared (2 common seed(s)' in claim_sentence('few', {0: 0.9, 1: 0.9}, {0: 0.1, 1: 0.1, 5: 0.1})
+
+
+def test_render_blocks_rewrites_only_the_generated_blocks():
+    from sugar_mm.experiments.report import render_blocks
+    text = 'hand\n<!-- generated:t -->\nold\n<!-- /generated:t -->\nkept <!-- generated:u -->x<!-- /generated:u -->'
+    out = render_blocks(text, dict(t='| new |', u='y'))
+    assert out == 'hand\n<!-- generated:t -->\n| new |\n<!-- /generated:t -->\nkept <!-- generated:u -->\ny\n' \
+                  '<!-- /generated:u -->'
+    assert render_blocks(out, dict(t='| new |', u='y')) == out  # idempotent
+    with pytest.raises(KeyError, match="unknown generated block 'u'"):
+        render_blocks(text, dict(t='z'))

@@ -12,15 +12,14 @@ blocks is hand-written. Tables come from ``results/msr3d/<table>.json`` (``tools
 import argparse
 import json
 import os.path as osp
-import re
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from sugar_mm.experiments import SeedStats, compare, markdown_table, metric_values  # noqa: E402
+from sugar_mm.experiments import SeedStats, markdown_table, metric_values  # noqa: E402
 from sugar_mm.experiments.machine import machine_label  # noqa: E402
-from sugar_mm.experiments.report import title  # noqa: E402
+from sugar_mm.experiments.report import claim_sentence, render_blocks, title  # noqa: E402
 
 RESULTS = osp.join(REPO, 'results/msr3d')
 S1 = ['acc/top1', 'acc/top5', 'acc/mean1']
@@ -66,16 +65,9 @@ def machines_line(records, rows):
 
 
 def claim(records, what, a, b):
-    """One sentence: ``what``: a vs b (each ``(row, metric[, test])``), per-seed differences, the verdict."""
+    """:func:`claim_sentence` of ``a`` and ``b``, each ``(row, metric[, test])``."""
     (ra, ma, *ta), (rb, mb, *tb) = a, b
-    va, vb = values(records, ra, ma, *ta), values(records, rb, mb, *tb)
-    common = sorted(set(va) & set(vb))
-    if len(common) < 3:
-        return f'* **{what}**: not compared ({len(common)} common seed(s); 3 needed).'
-    diffs = ', '.join(f'{100 * (va[s] - vb[s]):+.1f}' for s in common)
-    return (f'* **{what}**: {SeedStats.of({s: va[s] for s in common}).format(spread=False)} vs '
-            f'{SeedStats.of({s: vb[s] for s in common}).format(spread=False)} (`{ra}` vs `{rb}`, {title(ma)}; '
-            f'same-seed differences {diffs} points): **{compare(va, vb)}**.')
+    return claim_sentence(what, values(records, ra, ma, *ta), values(records, rb, mb, *tb), (ra, rb), title(ma))
 
 
 def probe_block(row):
@@ -162,15 +154,6 @@ def readme_table(rec):
     return '\n'.join(lines)
 
 
-def render(text, generated):
-    def sub(m):
-        name = m.group(1)
-        if name not in generated:
-            raise SystemExit(f'unknown generated block {name!r} (blocks: {sorted(generated)})')
-        return f'<!-- generated:{name} -->\n{generated[name]}\n<!-- /generated:{name} -->'
-    return re.sub(r'<!-- generated:(\w+) -->.*?<!-- /generated:\1 -->', sub, text, flags=re.S)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--check', action='store_true', help='only check that the blocks are up to date')
@@ -181,7 +164,7 @@ def main(argv=None):
         path = osp.join(REPO, name)
         with open(path) as f:
             old = f.read()
-        new = render(old, generated)
+        new = render_blocks(old, generated)
         if new != old:
             stale.append(name)
             if not args.check:
