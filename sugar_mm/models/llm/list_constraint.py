@@ -1,10 +1,12 @@
 """Answers from the list: decoding constrained so that an answer's ``"{class}."`` spells a listed name.
 
 :class:`ListConstrainedLogitsProcessor` follows transformers' logits-processor interface (``(input_ids, scores)
--> scores``), so it serves both Hugging Face's ``generate(logits_processor=[...])`` and our greedy loop
-(:func:`~sugar_mm.models.llm.greedy.greedy_decode`, which decodes from the prompt cache the class scoring has
-already filled; ``generate`` cannot take a batch-1 prompt prefix broadcast over the batch, so it would redo the
-prompt forward). It is a plain callable, not a subclass, so that importing it needs no transformers.
+-> scores``), so it serves both Hugging Face's ``generate(logits_processor=[...])`` (tested: the same tokens) and
+our greedy loop (:func:`~sugar_mm.models.llm.greedy.greedy_decode`). The loop stays because it decodes from the
+prompt cache that the class scoring has already filled, whose shared prefix is one batch-1 entry broadcast over
+the batch; ``generate`` would either redo the prompt forward or need that cache copied per sample and passed as
+``past_key_values`` (not measured here: no speed claim either way). It is a plain callable, not a subclass, so
+that importing it needs no transformers.
 """
 from __future__ import annotations
 
