@@ -5,7 +5,7 @@
 
 A block is the text between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; everything outside the
 blocks is hand-written. Tables come from ``results/msr3d/<table>.json`` (``tools/experiments/msr3d.py
---publish``), the list-probe tables from ``results/msr3d/list_probe_<row>.json``
+--publish``), the list-probe tables from ``results/list_probe/msr3d/<row>.json``
 (``tools/analysis/list_probe.py --out``), and every "A beats B" sentence from ``sugar_mm.experiments.compare``
 (each same-seed difference of one sign, or a gap over 2 std; else "within noise").
 """
@@ -22,6 +22,7 @@ from sugar_mm.experiments.machine import machine_label  # noqa: E402
 from sugar_mm.experiments.report import claim_sentence, render_blocks, title  # noqa: E402
 
 RESULTS = osp.join(REPO, 'results/msr3d')
+PROBES = osp.join(REPO, 'results/list_probe/msr3d')
 S1 = ['acc/top1', 'acc/top5', 'acc/mean1']
 LLM = ['llm/top1', 'llm/top5', 'llm/mean1', 'llm/text_top1', 'llm/parse_failure_rate']
 ZSL = ['zsl/top1', 'zsl/top5']
@@ -71,7 +72,7 @@ def claim(records, what, a, b):
 
 
 def probe_block(row):
-    path = osp.join(RESULTS, f'list_probe_{row}.json')
+    path = osp.join(PROBES, f'{row}.json')
     if not osp.isfile(path):
         return f'(no list probe of `{row}` yet)'
     with open(path) as f:
@@ -143,7 +144,9 @@ def readme_table(rec):
             ('the same encoder, cross-entropy + linear (no knowledge)', 'stage1_none', 'acc', '5'),
             ('SUGAR stage 2 (the main job): + TQP k=8 + SmolLM2-135M + LoRA, list-conditioned', 'sugar_tqp_k8',
              'llm', '1'),
-            ('... the same tested on 5 clips', 'sugar_tqp_k8_5clip', 'llm', '5')]
+            ('... the same tested on 5 clips', 'sugar_tqp_k8_5clip', 'llm', '5'),
+            ('... trained with one fixed list, answers generated freely (before list-conditioning)',
+             'sugar_tqp_k8_fixed_list', 'llm', '1')]
     lines = ['| model | seeds | top-1 | top-5 | test clips |', '|---|---|---|---|---|']
     for label, row, prefix, clips in rows:
         seeds = seeds_of(rec, row)
