@@ -145,7 +145,7 @@ def readme_table(rec):
             ('SUGAR stage 2 (the main job): + TQP k=8 + SmolLM2-135M + LoRA, list-conditioned', 'sugar_tqp_k8',
              'llm', '1'),
             ('... the same tested on 5 clips', 'sugar_tqp_k8_5clip', 'llm', '5'),
-            ('... trained with one fixed list, answers generated freely (before list-conditioning)',
+            ('SUGAR stage 2 trained with one fixed list, answers generated freely (before list-conditioning)',
              'sugar_tqp_k8_fixed_list', 'llm', '1')]
     lines = ['| model | seeds | top-1 | top-5 | test clips |', '|---|---|---|---|---|']
     for label, row, prefix, clips in rows:
