@@ -99,6 +99,16 @@ def probe_block(row):
     return '\n'.join(lines) + '\n\n' + '; '.join(text) + '.'
 
 
+def probe_values(row, key):
+    """seed -> top-1 of one probe list (``perm_mean``: the mean over the permutations) of a row's probe file."""
+    path = osp.join(PROBES, f'{row}.json')
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        runs = json.load(f)['runs']
+    return {int(name.rsplit(' seed ', 1)[1]): r[key]['top1'] for name, r in runs.items() if key in r}
+
+
 def blocks():
     rec = {t: load(t) for t in ('baselines', 'stage1', 'stage2', 'zsl')}
     s1_rows = ['stage1_none', 'stage1_both', 'stage1_both_centred', 'stage1_both_ce', 'stage1_none_1clip',
@@ -129,6 +139,12 @@ def blocks():
         claim(rec, 'GZSL harmonic mean, SUGAR vs the linear ConSE baseline', ('zsl_sugar', 'zsl/harmonic', ZSL_ALL),
               ('zsl_linear_conse', 'zsl/harmonic', ZSL_ALL)),
     ])
+    out['probe_claims'] = '\n'.join(
+        claim_sentence(f'{what}: list-conditioned vs one fixed list', probe_values('sugar_tqp_k8', key),
+                       probe_values('sugar_tqp_k8_fixed_list', key), ('sugar_tqp_k8', 'sugar_tqp_k8_fixed_list'))
+        for what, key in (('The canonical list', 'canonical'), ('5 permuted lists (mean)', 'perm_mean'),
+                          ('The list + 100 distractor names', 'distractors100'),
+                          ('The bridge alone (alignment classifier)', 'bridge_align')))
     out['probe'] = ('List-conditioned (the main job):\n\n' + probe_block('sugar_tqp_k8') +
                     '\n\nOne fixed list (before):\n\n' + probe_block('sugar_tqp_k8_fixed_list'))
     out['readme'] = readme_table(rec)
