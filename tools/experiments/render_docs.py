@@ -23,6 +23,7 @@ from sugar_mm.experiments.report import claim_sentence, render_blocks, title  # 
 
 RESULTS = osp.join(REPO, 'results/msr3d')
 PROBES = osp.join(REPO, 'results/list_probe/msr3d')
+LINEAR_PROBES = osp.join(REPO, 'results/linear_probe/msr3d')
 S1 = ['acc/top1', 'acc/top5', 'acc/mean1']
 LLM = ['llm/top1', 'llm/top5', 'llm/mean1', 'llm/text_top1', 'llm/parse_failure_rate']
 ZSL = ['zsl/top1', 'zsl/top5']
@@ -109,6 +110,16 @@ def probe_values(row, key):
     return {int(name.rsplit(' seed ', 1)[1]): r[key]['top1'] for name, r in runs.items() if key in r}
 
 
+def linear_probe_values(row):
+    """seed -> test top-1 of the linear probe on a stage-1 row's frozen features (``tools/analysis/linear_probe.py``)."""
+    path = osp.join(LINEAR_PROBES, f'{row}.json')
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        runs = json.load(f)['runs']
+    return {int(name.rsplit(' seed ', 1)[1]): r['test_top1'] for name, r in runs.items()}
+
+
 def blocks():
     rec = {t: load(t) for t in ('baselines', 'stage1', 'stage2', 'zsl')}
     s1_rows = ['stage1_none', 'stage1_both', 'stage1_both_centred', 'stage1_both_ce', 'stage1_none_1clip',
@@ -145,6 +156,15 @@ def blocks():
         for what, key in (('The canonical list', 'canonical'), ('5 permuted lists (mean)', 'perm_mean'),
                           ('The list + 100 distractor names', 'distractors100'),
                           ('The bridge alone (alignment classifier)', 'bridge_align')))
+    lp_both, lp_none = linear_probe_values('stage1_both'), linear_probe_values('stage1_none')
+    out['linear_probe'] = '\n'.join([
+        '| frozen features of | seeds | linear probe, test top-1 (5 clips) |', '|---|---|---|'] + [
+        f'| `{row}` | {" ".join(str(k) for k in sorted(v))} | {SeedStats.of(v).format()} |'
+        for row, v in (('stage1_both', lp_both), ('stage1_none', lp_none)) if v] + ['', claim_sentence(
+            'A linear probe on the knowledge features vs their text-similarity readout', lp_both,
+            values(rec, 'stage1_both', 'acc/top1'), ('linear probe', 'stage1_both')), claim_sentence(
+            'Linear probes: knowledge features vs cross-entropy features', lp_both, lp_none,
+            ('stage1_both', 'stage1_none'))])
     out['probe'] = ('List-conditioned (the main job):\n\n' + probe_block('sugar_tqp_k8') +
                     '\n\nOne fixed list (before):\n\n' + probe_block('sugar_tqp_k8_fixed_list'))
     out['readme'] = readme_table(rec)
