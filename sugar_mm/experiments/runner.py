@@ -48,6 +48,53 @@ class Row:
     checkpoint_of: Optional[str] = None
 
 
+@dataclass
+class RunSpec:
+    """A finished (row, seed) run, as an analysis tool reopens it.
+
+    Attributes:
+        name (str): ``'<row> seed <k>'``.
+        config (str): Its config.
+        checkpoint (str): The checkpoint its tests used.
+        options (dict): Its ``--cfg-options`` as a dict (values parsed as Python literals where they are ones).
+    """
+
+    name: str
+    config: str
+    checkpoint: str
+    options: Dict[str, object]
+
+
+def parse_options(options: Sequence[str]) -> Dict[str, object]:
+    """``['a.b=1', 'c=None', 'd=x']`` -> ``{'a.b': 1, 'c': None, 'd': 'x'}`` (as ``--cfg-options`` reads them)."""
+    import ast
+    out: Dict[str, object] = {}
+    for opt in options:
+        key, sep, text = opt.partition('=')
+        if not sep:
+            raise ValueError(f'option {opt!r} is not key=value')
+        try:
+            out[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            out[key] = text
+    return out
+
+
+def load_run(work_dir: str) -> RunSpec:
+    """The :class:`RunSpec` of a runner work dir (its ``result.json``; the checkpoint it records, else the work
+    dir's ``last_checkpoint``)."""
+    result_file = osp.join(work_dir, 'result.json')
+    if not osp.isfile(result_file):
+        raise FileNotFoundError(f'{work_dir}: no result.json (not a finished tools/experiments run)')
+    with open(result_file) as f:
+        res = json.load(f)
+    ckpt = res.get('checkpoint')
+    if ckpt is None:
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            ckpt = f.read().strip()
+    return RunSpec(f'{res["name"]} seed {res["seed"]}', res['config'], ckpt, parse_options(res.get('options', [])))
+
+
 def git_commit(repo: str) -> Optional[str]:
     try:
         return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=repo, capture_output=True, text=True,

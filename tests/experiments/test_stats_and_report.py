@@ -116,3 +116,21 @@ def test_render_blocks_rewrites_only_the_generated_blocks():
     assert render_blocks(out, dict(t='| new |', u='y')) == out  # idempotent
     with pytest.raises(KeyError, match="unknown generated block 'u'"):
         render_blocks(text, dict(t='z'))
+
+
+def test_load_run_reopens_a_finished_run_with_its_checkpoint_and_options(tmp_path):
+    from sugar_mm.experiments.runner import load_run, parse_options
+    assert parse_options(['a.b=1', 'c=None', 'd=x', 'e=[1, 2]']) == {'a.b': 1, 'c': None, 'd': 'x', 'e': [1, 2]}
+    with pytest.raises(ValueError, match='key=value'):
+        parse_options(['oops'])
+    wd = tmp_path / 'r' / 'seed1'
+    wd.mkdir(parents=True)
+    (wd / 'last_checkpoint').write_text(str(wd / 'epoch_3.pth') + '\n')
+    (wd / 'result.json').write_text(json.dumps(dict(_result(1, 0.5), options=['m.x=2'])))
+    spec = load_run(str(wd))
+    assert (spec.name, spec.config, spec.checkpoint, spec.options) == ('r seed 1', 'c.py', str(wd / 'epoch_3.pth'),
+                                                                       {'m.x': 2})
+    (wd / 'result.json').write_text(json.dumps(dict(_result(1, 0.5), checkpoint='/src/epoch_9.pth')))
+    assert load_run(str(wd)).checkpoint == '/src/epoch_9.pth'  # a checkpoint_of row: the source's checkpoint
+    with pytest.raises(FileNotFoundError, match='no result.json'):
+        load_run(str(tmp_path))

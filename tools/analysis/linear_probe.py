@@ -35,17 +35,14 @@ def main(argv=None):
     from sugar_mm.experiments.stats import SeedStats
     from sugar_mm.registry import DATASETS
     torch.set_grad_enabled(False)
-    specs = []
-    for wd in args.runs:
-        with open(osp.join(wd, 'result.json')) as f:
-            res = json.load(f)
-        with open(osp.join(wd, 'last_checkpoint')) as f:
-            specs.append((f'{res["name"]} seed {res["seed"]}', res['config'], f.read().strip()))
+    from sugar_mm.experiments.runner import RunSpec, load_run
+    specs = [load_run(wd) for wd in args.runs]
     if args.config:
-        specs.append((args.checkpoint, args.config, args.checkpoint))
+        specs.append(RunSpec(args.checkpoint, args.config, args.checkpoint, {}))
     table = {}
-    for name, config, ckpt in specs:
-        model = init_recognizer(config, ckpt)
+    for spec in specs:
+        name = spec.name
+        model = init_recognizer(spec.config, spec.checkpoint, cfg_options=spec.options)
         test_cfg = dict(model.cfg.test_dataloader.dataset)
         train_cfg = dict(model.cfg.train_dataloader.dataset, pipeline=test_cfg['pipeline'], test_mode=True)
         train = extract_features(model, DATASETS.build(train_cfg))

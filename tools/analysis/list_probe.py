@@ -36,16 +36,11 @@ def parse_args(argv=None):
 
 
 def run_specs(args):
-    """(name, config, checkpoint, options) of every run to probe."""
-    specs = []
-    for wd in args.runs:
-        with open(osp.join(wd, 'result.json')) as f:
-            res = json.load(f)
-        with open(osp.join(wd, 'last_checkpoint')) as f:
-            ckpt = f.read().strip()
-        specs.append((f'{res["name"]} seed {res["seed"]}', res['config'], ckpt, res['options']))
+    """:class:`RunSpec` of every run to probe."""
+    from sugar_mm.experiments.runner import RunSpec, load_run, parse_options
+    specs = [load_run(wd) for wd in args.runs]
     if args.config:
-        specs.append((args.checkpoint, args.config, args.checkpoint, args.cfg_options))
+        specs.append(RunSpec(args.checkpoint, args.config, args.checkpoint, parse_options(args.cfg_options)))
     return specs
 
 
@@ -61,10 +56,9 @@ def main(argv=None):
     from sugar_mm.registry import DATASETS
     torch.set_grad_enabled(False)
     table, lists = {}, None
-    for name, config, ckpt, options in run_specs(args):
-        overrides = dict(o.split('=', 1) for o in options)
-        overrides = {k: _literal(v) for k, v in overrides.items()}
-        model = init_recognizer(config, ckpt, cfg_options=overrides)
+    for spec in run_specs(args):
+        name = spec.name
+        model = init_recognizer(spec.config, spec.checkpoint, cfg_options=spec.options)
         init_default_scope(model.cfg.get('default_scope', 'sugar_mm'))
         dataset = DATASETS.build(model.cfg.test_dataloader.dataset)
         if args.limit:
@@ -97,15 +91,6 @@ def main(argv=None):
         with open(args.out, 'w') as f:
             json.dump(dict(lists=lists, runs=table, machine=machine_info()), f, indent=1)
         print(f'(wrote {args.out})')
-
-
-def _literal(text):
-    """``--cfg-options`` values as mmengine parses them (numbers, None, True/False, strings)."""
-    import ast
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 ACTION_PLACEHOLDER = '<action>'
 LIST_PLACEHOLDER = '[action list]'
