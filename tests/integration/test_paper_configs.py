@@ -75,6 +75,24 @@ def test_a_zero_shot_config_trains_on_the_seen_classes_of_its_split(path):
     assert {m.unseen for m in cfg.test_evaluator if m.type == 'ZeroShotMetric'} == {f'{split}:unseen'}
 
 
+@pytest.mark.parametrize('path', [p for p in CONFIGS if load(p).model.cls_head.type == 'LLMHead'])
+def test_every_stage2_config_trains_list_conditioned_and_keeps_test_names_out(path):
+    """List-conditioned training is on in every stage-2 config; no name a config's checkpoint is tested on as an
+    unseen class can be a training distractor."""
+    from sugar_mm.datasets.label_maps import load_label_map
+    from sugar_mm.models.llm.action_lists import ActionListSampler, normalize_name
+    cfg = load(path)
+    head = cfg.model.cls_head
+    lists = head.get('train_lists')
+    assert lists is not None and lists['pool'] == 'all' and lists['max_pool'] > 0, path
+    if 'zsl_split' in cfg:
+        pool = ActionListSampler(load_label_map(head.class_names), **lists).pool
+        unseen = {normalize_name(n) for n in load_label_map(f'{cfg.zsl_split}:unseen')}
+        assert not unseen & {normalize_name(n) for n in pool}
+    if 'ntu60-xsub' in path and 'zsl' not in path:  # also serves the NTU-120 P1 / PKU-MMD P2 transfer protocols
+        assert set(lists['exclude']) == {'ntu120', 'pku_mmd'}
+
+
 @pytest.fixture(scope='module')
 def ntu_pkl(tmp_path_factory):
     """A synthetic pickle in the layout of tools/data/ntu_rgbd.py (2 persons, 25 joints), every official split."""
