@@ -36,13 +36,6 @@ from ..llm.token_layout import check_token_layout, feature_sequence
 SCORE_MODES = ('likelihood', 'constrained')
 
 
-def _training_iteration() -> Optional[int]:
-    """The runner's current iteration (mmengine's ``MessageHub``), or None outside a runner: a resumed run then
-    draws the same action lists as an uninterrupted one."""
-    from mmengine.logging import MessageHub
-    return MessageHub.get_current_instance().get_info('iter')  # RuntimeInfoHook sets it before every iteration
-
-
 @MODELS.register_module()
 class LLMHead(BaseHead):
     """SUGAR's LLM recognizer head.
@@ -222,7 +215,7 @@ class LLMHead(BaseHead):
     def training_list(self, labels: Sequence[int]) -> ActionList:
         """This batch's action list (``train_lists``), or the class list in label order."""
         if self.list_sampler is not None and self.training:
-            return self.list_sampler(labels, step=_training_iteration())
+            return self.list_sampler(labels)
         return ActionList(list(self.class_names), list(labels))
 
     # ------------------------------------------------------------------------------------------------ loss

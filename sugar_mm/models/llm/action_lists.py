@@ -91,12 +91,8 @@ class ActionListSampler:
         min_train (int): Fewest training classes in a list (more when the batch has more true classes).
         max_pool (int): Most pool names in a list.
         shuffle (bool): Shuffle the list (else the training classes keep label order, pool names follow).
-        seed (int, optional): Base seed of the draws (None: drawn from Python's ``random``, which mmengine seeds
-            with the run's seed before it builds the model).
-
-    A call with ``step`` (the training iteration) draws from a generator seeded by ``(seed, step)`` alone, so a run
-    resumed at iteration ``step`` draws the lists the uninterrupted run drew; without ``step`` the draws follow
-    one generator.
+        seed (int, optional): Seed of the sampler's own generator (None: seeded from Python's ``random``, which
+            mmengine seeds with the run's seed).
     """
 
     def __init__(self,
@@ -116,16 +112,15 @@ class ActionListSampler:
         self.min_train = min(min_train, len(self.class_names))
         self.max_pool = max_pool
         self.shuffle = shuffle
-        self.seed = seed if seed is not None else random.getrandbits(63)
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(seed if seed is not None else random.getrandbits(64))
 
-    def __call__(self, labels: Sequence[int], step: Optional[int] = None) -> ActionList:
-        """The list of a batch whose samples have class indices ``labels`` (at training iteration ``step``)."""
+    def __call__(self, labels: Sequence[int]) -> ActionList:
+        """The list of a batch whose samples have class indices ``labels``."""
         K = len(self.class_names)
         bad = [y for y in labels if not 0 <= y < K]
         if bad:
             raise ValueError(f'labels {bad} are outside the {K} training classes')
-        rng = self.rng if step is None else random.Random(self.seed * 1_000_003 + int(step))
+        rng = self.rng
         true = sorted(set(labels))
         n_train = rng.randint(max(self.min_train, len(true)), K)
         others = [k for k in range(K) if k not in set(true)]

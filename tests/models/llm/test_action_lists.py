@@ -58,30 +58,3 @@ def test_bad_labels_and_arguments_are_errors():
         ActionListSampler(MSR, seed=0)([20])
     with pytest.raises(ValueError, match='min_train'):
         ActionListSampler(MSR, min_train=0)
-
-
-def test_a_step_draw_depends_on_the_step_only_so_a_resumed_run_draws_the_same_lists():
-    a = ActionListSampler(MSR, seed=7)
-    b = ActionListSampler(MSR, seed=7)
-    for _ in range(5):
-        b([1, 2])  # b has drawn before: its own generator moved on
-    assert a([1, 2], step=41) == b([1, 2], step=41)
-    assert a([1, 2], step=41) != a([1, 2], step=42)
-    assert ActionListSampler(MSR, seed=8)([1, 2], step=41) != a([1, 2], step=41)
-
-
-def test_the_head_draws_by_the_runners_iteration():
-    from mmengine.logging import MessageHub
-    from tests.models.test_llm_head import build_head
-    head = build_head(train_lists=dict(pool='all', max_pool=10, seed=0))
-    head.train()
-    hub = MessageHub.get_instance('test_action_lists_hub')  # what a runner's hub is: the current instance
-    try:
-        hub.update_info('iter', 12)
-        first = head.training_list([3, 4])
-        head.training_list([3, 4])  # another draw in between changes nothing at the same iteration
-        assert head.training_list([3, 4]) == first == head.list_sampler([3, 4], step=12)
-        hub.update_info('iter', 13)
-        assert head.training_list([3, 4]) != first
-    finally:
-        hub.update_info('iter', None)  # later tests run outside a runner
