@@ -56,7 +56,7 @@ class KnowledgeContrastHead(BaseHead):
         center_texts (bool): Subtract the mean knowledge-text embedding (of the training classes) before
             normalising every text, so that what all classes' texts share (``"hip remains stationary"``...) no
             longer crowds them together: MiniLM's motion texts of two MSR classes have cosine 0.67 on average,
-            0.28 after centring. The mean is a persistent buffer: a zero-shot head built on other classes loads
+            0.28 after centring (``tools/analysis/text_bank_stats.py``). The mean is a persistent buffer: a zero-shot head built on other classes loads
             the training classes' mean from the checkpoint. Not in the paper (see docs/design.md).
         topk (tuple[int]): Training accuracies to log.
         average_clips (str): How test clips are averaged (``'prob'``, ``'score'`` or None).
