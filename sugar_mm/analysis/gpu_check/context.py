@@ -136,6 +136,9 @@ def loss_and_grads(model: nn.Module, data: dict, seed: int = 0) -> Tuple[float, 
     model.zero_grad(set_to_none=True)
     torch.manual_seed(seed)
     random.seed(seed)  # (the answer's brief description is drawn per sample)
+    sampler = getattr(getattr(model, 'cls_head', None), 'list_sampler', None)
+    if sampler is not None:  # list-conditioned training: the same action list for both computations
+        sampler.rng.seed(seed)
     losses = model(**model.data_preprocessor(data, True), mode='loss')
     loss, log = model.parse_losses(losses)
     loss.backward()
