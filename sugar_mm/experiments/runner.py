@@ -95,6 +95,25 @@ def load_run(work_dir: str) -> RunSpec:
     return RunSpec(f'{res["name"]} seed {res["seed"]}', res['config'], ckpt, parse_options(res.get('options', [])))
 
 
+def add_run_arguments(parser) -> None:
+    """The analysis tools' way to name what they open: ``--runs DIR...`` (runner work dirs) or ``--config`` with
+    ``--checkpoint`` (and ``--cfg-options``)."""
+    parser.add_argument('--runs', nargs='+', default=[], help='experiment work dirs holding result.json')
+    parser.add_argument('--config')
+    parser.add_argument('--checkpoint')
+    parser.add_argument('--cfg-options', nargs='+', default=[], help='key=value overrides (with --config)')
+
+
+def runs_from_args(parser, args) -> List[RunSpec]:
+    """The :class:`RunSpec` of every run named by :func:`add_run_arguments`' options (a usage error otherwise)."""
+    if bool(args.config) != bool(args.checkpoint) or (not args.runs and not args.config):
+        parser.error('give --runs, or --config with --checkpoint')
+    specs = [load_run(wd) for wd in args.runs]
+    if args.config:
+        specs.append(RunSpec(args.checkpoint, args.config, args.checkpoint, parse_options(args.cfg_options)))
+    return specs
+
+
 def git_commit(repo: str) -> Optional[str]:
     try:
         return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=repo, capture_output=True, text=True,

@@ -134,3 +134,15 @@ def test_load_run_reopens_a_finished_run_with_its_checkpoint_and_options(tmp_pat
     assert load_run(str(wd)).checkpoint == '/src/epoch_9.pth'  # a checkpoint_of row: the source's checkpoint
     with pytest.raises(FileNotFoundError, match='no result.json'):
         load_run(str(tmp_path))
+
+
+def test_run_arguments_name_runs_or_a_config_and_checkpoint(tmp_path):
+    import argparse
+    from sugar_mm.experiments.runner import add_run_arguments, runs_from_args
+    p = argparse.ArgumentParser()
+    add_run_arguments(p)
+    specs = runs_from_args(p, p.parse_args(['--config', 'c.py', '--checkpoint', 'x.pth', '--cfg-options', 'a=1']))
+    assert [(s.config, s.checkpoint, s.options) for s in specs] == [('c.py', 'x.pth', {'a': 1})]
+    for bad in ([], ['--config', 'c.py']):
+        with pytest.raises(SystemExit):
+            runs_from_args(p, p.parse_args(bad))

@@ -18,15 +18,13 @@ sys.path.insert(0, REPO)
 
 
 def main(argv=None):
+    from sugar_mm.experiments.runner import add_run_arguments, runs_from_args
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--runs', nargs='+', default=[], help='experiment work dirs holding result.json')
-    p.add_argument('--config')
-    p.add_argument('--checkpoint')
+    add_run_arguments(p)
     p.add_argument('--C', type=float, default=1.0, help='inverse L2 strength of the logistic regression')
     p.add_argument('--out')
     args = p.parse_args(argv)
-    if bool(args.config) != bool(args.checkpoint) or (not args.runs and not args.config):
-        p.error('give --runs, or --config with --checkpoint')
+    specs = runs_from_args(p, args)
     import torch
 
     from sugar_mm.analysis.linear_probe import fit_linear_probe
@@ -35,10 +33,6 @@ def main(argv=None):
     from sugar_mm.experiments.stats import SeedStats
     from sugar_mm.registry import DATASETS
     torch.set_grad_enabled(False)
-    from sugar_mm.experiments.runner import RunSpec, load_run
-    specs = [load_run(wd) for wd in args.runs]
-    if args.config:
-        specs.append(RunSpec(args.checkpoint, args.config, args.checkpoint, {}))
     table = {}
     for spec in specs:
         name = spec.name

@@ -19,33 +19,21 @@ sys.path.insert(0, REPO)
 
 
 def parse_args(argv=None):
+    """The options and the :class:`RunSpec` of every run to probe."""
+    from sugar_mm.experiments.runner import add_run_arguments, runs_from_args
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--runs', nargs='+', default=[], help='experiment work dirs holding result.json')
-    p.add_argument('--config')
-    p.add_argument('--checkpoint')
-    p.add_argument('--cfg-options', nargs='+', default=[], help='key=value overrides (with --config)')
+    add_run_arguments(p)
     p.add_argument('--permutations', type=int, default=5)
     p.add_argument('--distractors', type=int, default=100)
     p.add_argument('--seed', type=int, default=0, help='seed of the permutations and distractor draws')
     p.add_argument('--limit', type=int, help='probe only the first N test samples (a quick check)')
     p.add_argument('--out', help='write the results as JSON')
     args = p.parse_args(argv)
-    if bool(args.config) != bool(args.checkpoint) or (not args.runs and not args.config):
-        p.error('give --runs, or --config with --checkpoint')
-    return args
-
-
-def run_specs(args):
-    """:class:`RunSpec` of every run to probe."""
-    from sugar_mm.experiments.runner import RunSpec, load_run, parse_options
-    specs = [load_run(wd) for wd in args.runs]
-    if args.config:
-        specs.append(RunSpec(args.checkpoint, args.config, args.checkpoint, parse_options(args.cfg_options)))
-    return specs
+    return args, runs_from_args(p, args)
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args, specs = parse_args(argv)
     import torch
     from mmengine.registry import init_default_scope
 
@@ -56,7 +44,7 @@ def main(argv=None):
     from sugar_mm.registry import DATASETS
     torch.set_grad_enabled(False)
     table, lists = {}, None
-    for spec in run_specs(args):
+    for spec in specs:
         name = spec.name
         model = init_recognizer(spec.config, spec.checkpoint, cfg_options=spec.options)
         init_default_scope(model.cfg.get('default_scope', 'sugar_mm'))
