@@ -184,6 +184,17 @@ def test_encoder_checkpoint_loads_neck(tmp_path):
     torch.testing.assert_close(model.neck.proj_in.weight, state['neck.proj_in.weight'])
 
 
+def test_encoder_checkpoint_and_config_must_agree_on_the_neck(tmp_path):
+    neck = dict(type='VQNeck', in_channels=8, num_codes=8, code_dim=4)
+    plain, with_neck = str(tmp_path / 'plain.pth'), str(tmp_path / 'vq.pth')
+    save_encoder(plain, build())
+    save_encoder(with_neck, build(neck=neck), neck=True)
+    with pytest.raises(KeyError, match='no "neck.\\*" weights but this config has a neck'):
+        build(neck=neck, encoder_checkpoint=plain)
+    with pytest.raises(KeyError, match='holds a neck'):
+        build(encoder_checkpoint=with_neck)
+
+
 def test_missing_encoder_checkpoint_raises_with_hint(tmp_path):
     hint = 'python tools/train.py configs/sugar/stage1_msr.py'
     path = str(tmp_path / 'nope' / 'encoder.pth')

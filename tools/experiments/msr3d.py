@@ -31,6 +31,8 @@ ROOT = 'work_dirs/experiments'
 PUBLISHED = 'results/msr3d'
 S1 = 'configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py'
 S2 = 'configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py'
+S1_VQ = 'configs/sugar/stage1/ctrgcn-b32-vq512-knowledge_30e_msr3d-xsub.py'
+S2_VQ = 'configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub-vq512.py'
 ABL = 'configs/sugar/ablation'
 #: the bridge ablation's configs (paper Table 4), same recipe as S2
 BRIDGES = dict(linear=f'{ABL}/linear_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
@@ -77,6 +79,8 @@ def tables():
                 label='... motion + visual, knowledge texts centred'),
             Row('stage1_both_ce', S1, ['model.cls_head.ce_weight=1.0'],
                 label='... motion + visual MIL-NCE + cross-entropy on a linear classifier (not the paper)'),
+            # codebook usage / perplexity: tools/analysis/codebook_stats.py --runs work_dirs/experiments/stage1_both_vq/*
+            Row('stage1_both_vq', S1_VQ, label='... with a VQ neck (512 codes)'),
         ],
         'stage2': [
             stage2('sugar_tqp_k8', S2, 'SUGAR: TQP k=8 + SmolLM2-135M + LoRA r16 (main job)'),
@@ -85,6 +89,7 @@ def tables():
             # before list-conditioned training: one list in label order, free generation
             stage2('sugar_tqp_k8_fixed_list', S2, '... trained with one fixed list, answers generated freely',
                    extra=FIXED_LIST),
+            stage2('sugar_tqp_k8_vq', S2_VQ, '... on the VQ-neck encoder (discrete action tokens)', 'stage1_both_vq'),
             stage2('sugar_tqp_k8_w64', S2, '... on the base-64 encoder', 'stage1_both_w64', W64),
             stage2('sugar_linear', BRIDGES['linear'], '... linear bridge instead of the TQP'),
             stage2('sugar_xattn', BRIDGES['xattn'], '... cross-attention bridge'),

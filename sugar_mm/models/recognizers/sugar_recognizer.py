@@ -103,13 +103,17 @@ class SugarRecognizer(BaseRecognizer):
         from mmengine.runner.checkpoint import _load_checkpoint
         ckpt = _load_checkpoint(checkpoint, map_location='cpu', logger='silent')
         state = ckpt.get('state_dict', ckpt)
+        has_neck_weights = any(k.startswith('neck.') for k in state)
+        if has_neck_weights != self.with_neck:  # a frozen random codebook, or trained codes left out
+            raise KeyError(f'{checkpoint} ' + ('has no "neck.*" weights but this config has a neck: train its stage 1 '
+                                               'with the same neck' if self.with_neck else
+                                               'holds a neck ("neck.*" weights) but this config has none: add the '
+                                               'stage-1 config\'s neck'))
         for name, module in (('backbone', self.backbone), ('neck', self.neck if self.with_neck else None)):
             if module is None:
                 continue
             prefix = name + '.'
             sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            if not sub and name == 'neck':
-                continue
             if not sub:
                 raise KeyError(f'{checkpoint} has no "{prefix}*" weights (keys start with '
                                f'{sorted({k.split(".")[0] for k in state})})')
