@@ -106,14 +106,18 @@ class BridgeWarmupHook(Hook):
 
     Args:
         epochs (int): Number of warm-up epochs (>= 1, fewer than ``max_epochs``).
+        bridge_only (bool): Allow ``epochs == max_epochs``: a run that trains the bridge alone (LoRA stays at its
+            initialisation), e.g. to screen bridge settings on the alignment classifier's accuracy
+            (``llm/align_top1``) at a fraction of a stage-2 run's cost.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, epochs: int) -> None:
+    def __init__(self, epochs: int, bridge_only: bool = False) -> None:
         if epochs < 1:
             raise ValueError(f'BridgeWarmupHook needs epochs >= 1, got {epochs}')
         self.epochs = int(epochs)
+        self.bridge_only = bool(bridge_only)
 
     @staticmethod
     def _head(runner):
@@ -129,9 +133,9 @@ class BridgeWarmupHook(Hook):
         if getattr(head, 'loss_align', None) is None:
             raise ValueError('BridgeWarmupHook needs cls_head.loss_align (a NameAlignmentLoss: the warm-up trains '
                              'on it)')
-        if self.epochs >= runner.max_epochs:
+        if self.epochs > runner.max_epochs or (self.epochs == runner.max_epochs and not self.bridge_only):
             raise ValueError(f'BridgeWarmupHook(epochs={self.epochs}) leaves no epoch of LLM training '
-                             f'(max_epochs={runner.max_epochs})')
+                             f'(max_epochs={runner.max_epochs}); bridge_only=True trains the bridge alone')
 
     def before_train_epoch(self, runner) -> None:
         head = self._head(runner)

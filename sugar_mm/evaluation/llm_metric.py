@@ -18,7 +18,8 @@ class LLMRecognitionMetric(BaseMetric):
     Reported keys (prefix ``llm/`` by default): ``top1`` / ``top5`` / ``mean1`` (scores; ``mean1`` is
     :func:`mean_class_recall`), ``text_top1`` (the
     class parsed from the generated answer; a failed parse counts as wrong), ``parse_failure_rate`` and
-    ``parse_<path>_rate`` for each parse path seen (exact, normalized, nearest, failed).
+    ``parse_<path>_rate`` for each parse path seen (exact, normalized, nearest, failed), and ``align_top1`` where
+    the head reports ``pred_align_score`` (the bridge's alignment classifier alone, the LLM not read).
 
     Args:
         topk (Sequence[int]): k of the score-based top-k accuracies.
@@ -39,7 +40,8 @@ class LLMRecognitionMetric(BaseMetric):
                 score=ds['pred_score'].float().cpu().numpy(),
                 label=int(ds['gt_label'].view(-1)[0]),
                 text_label=int(ds.get('pred_text_label', -2)),
-                parse_path=ds.get('parse_path', None)))
+                parse_path=ds.get('parse_path', None),
+                align=None if ds.get('pred_align_score') is None else int(ds['pred_align_score'].argmax())))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if not results:
@@ -52,6 +54,9 @@ class LLMRecognitionMetric(BaseMetric):
         for k, acc in top_k_accuracy(scores, labels, topk).items():
             out[f'top{k}'] = float(acc)
         out['mean1'] = mean_class_recall(scores.argmax(1), labels)
+        aligned = [(r['align'], r['label']) for r in results if r['align'] is not None]
+        if aligned:
+            out['align_top1'] = float(np.mean([a == y for a, y in aligned]))
         paths = [r['parse_path'] for r in results if r['parse_path'] is not None]
         if paths:
             text_labels = np.array([r['text_label'] for r in results if r['parse_path'] is not None])

@@ -155,6 +155,9 @@ def test_bridge_warmup_rejects_what_cannot_work():
         BridgeWarmupHook(epochs=1).before_train(_warmup_runner(_Head(align=False)))
     with pytest.raises(ValueError, match='leaves no epoch'):
         BridgeWarmupHook(epochs=5).before_train(_warmup_runner(_Head(), max_epochs=5))
+    with pytest.raises(ValueError, match='leaves no epoch'):
+        BridgeWarmupHook(epochs=6, bridge_only=True).before_train(_warmup_runner(_Head(), max_epochs=5))
+    BridgeWarmupHook(epochs=5, bridge_only=True).before_train(_warmup_runner(_Head(), max_epochs=5))  # allowed
     runner = _warmup_runner(_Head())
     runner.model.cls_head = torch.nn.Linear(2, 2)
     with pytest.raises(TypeError, match='LLMHead'):

@@ -37,3 +37,13 @@ def test_without_generation_only_score_metrics():
     metric.process(None, [sample([0.1, 0.9], 1), sample([0.6, 0.4], 1)])
     out = metric.compute_metrics(metric.results)
     assert out == {'top1': 0.5, 'mean1': pytest.approx(0.5)}  # top5 > 2 classes is skipped
+
+
+def test_alignment_classifier_accuracy_when_the_head_reports_it():
+    metric = LLMRecognitionMetric()
+    batch = [sample([0.9, 0.1], 0), sample([0.9, 0.1], 1), sample([0.2, 0.8], 1)]
+    for d, align in zip(batch, ([0.4, 0.6], [0.3, 0.7], [0.6, 0.4])):  # the bridge alone: wrong, right, wrong
+        d['pred_align_score'] = torch.tensor(align)
+    metric.process(None, batch)
+    out = metric.compute_metrics(metric.results)
+    assert out['align_top1'] == pytest.approx(1 / 3) and out['top1'] == pytest.approx(2 / 3)

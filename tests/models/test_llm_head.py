@@ -261,6 +261,20 @@ def test_predict_fills_scores_text_and_parse(head):
         assert (d.pred_text_label == -1) == (d.parse_path == 'failed')
 
 
+def test_predict_reports_the_alignment_classifier_alone():
+    torch.manual_seed(0)
+    head = build_head(loss_align=dict(type='NameAlignmentLoss', temperature=0.2)).eval()
+    feats = torch.randn(4, 1, 16, 6, 20)  # 2 samples x 2 clips
+    ds = head.predict(feats, samples([3, 4]))
+    with torch.no_grad():
+        action = head.action_tokens(feats)
+        logits = head.loss_align.logits(action, head.class_name_embeddings(head.class_names, action.device))
+    expected = logits.softmax(-1).view(2, 2, -1).mean(1)
+    for d, e in zip(ds, expected):
+        torch.testing.assert_close(d.pred_align_score, e)
+    assert 'pred_align_score' not in build_head().eval().predict(feats, samples([3, 4]))[0]
+
+
 def test_zero_shot_class_list_and_unknown_names():
     head = build_head(class_names=['draw circle', 'side kick', 'juggling fire'], allow_unknown_classes=True)
     head.eval()

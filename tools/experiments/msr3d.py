@@ -3,6 +3,7 @@
     python tools/experiments/msr3d.py --table baselines   # mmaction ST-GCN / CTR-GCN, linear classifiers
     python tools/experiments/msr3d.py --table stage1      # SUGAR stage 1 + the knowledge ablation (paper Table 3)
     python tools/experiments/msr3d.py --table stage2      # full SUGAR, bridge ablation (Table 4), query sweep (Fig. 4)
+    python tools/experiments/msr3d.py --table bridge      # bridge screens (warm-up only, alignment classifier)
     python tools/experiments/msr3d.py --table zsl         # 15 seen / 5 unseen classes: SUGAR vs the linear baseline
     python tools/experiments/msr3d.py --table stage2 --only sugar_tqp_k8 --seeds 0 1 2 3   # rows, seeds
 
@@ -35,6 +36,9 @@ S1_VQ = 'configs/sugar/stage1/ctrgcn-b32-vq512-knowledge_30e_msr3d-xsub.py'
 S2_VQ = 'configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub-vq512.py'
 ABL = 'configs/sugar/ablation'
 #: the bridge ablation's configs (paper Table 4), same recipe as S2
+#: the bridge screen: stage 2's bridge warm-up alone, measured by its alignment classifier
+BRIDGE_ONLY = f'{ABL}/tqp-k8-bridge-only_10e_msr3d-xsub.py'
+BRIDGE_METRICS = ['llm/align_top1', 'llm/top1']
 BRIDGES = dict(linear=f'{ABL}/linear_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
                xattn=f'{ABL}/xattn-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py',
                qformer=f'{ABL}/qformer-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py')
@@ -52,6 +56,11 @@ FIXED_LIST = ['model.cls_head.train_lists=None', 'model.cls_head.constrain_answe
 
 def stage2(name, config, label, stage1='stage1_both', extra=()):
     return Row(name, config, ENC + list(extra), ENC + list(extra), stage1=stage1, metrics=LLM_METRICS, label=label)
+
+
+def bridge(name, label, extra=()):
+    return Row(name, BRIDGE_ONLY, ENC + list(extra), ENC + list(extra), stage1='stage1_both', metrics=BRIDGE_METRICS,
+               label=label)
 
 
 def tables():
@@ -99,6 +108,14 @@ def tables():
                    '... TQP trained as the paper does (no alignment loss, no warm-up)'),
         ] + [stage2(f'sugar_tqp_k{k}', S2, f'... TQP k={k}', extra=[f'model.cls_head.bridge.num_queries={k}'])
              for k in (1, 4, 16)],
+        # screens of the bridge (cheap: no LLM training); each row is BRIDGE_ONLY with one change
+        'bridge': [bridge('bridge_only', 'TQP k=8, 10 alignment epochs, list-conditioned (main job\'s warm-up)'),
+                   bridge('bridge_only_fixed_list', '... aligned to the 20 MSR names only',
+                          ['model.cls_head.train_lists=None']),
+                   bridge('bridge_only_30e', '... 30 epochs', ['train_cfg.max_epochs=30', 'custom_hooks.0.epochs=30']),
+                   bridge('bridge_only_drop', '... dropout 0.1 in the Q-Former', ['model.cls_head.bridge.dropout=0.1']),
+                   bridge('bridge_only_t005', '... alignment temperature 0.05',
+                          ['model.cls_head.loss_align.temperature=0.05'])],
         'zsl': [
             Row('zsl_stage1', 'configs/sugar/zsl/ctrgcn-b32-knowledge_30e_msr3d-zsl-15-5.py', metrics=ZSL_METRICS,
                 test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='SUGAR stage 1 (text similarity)'),
@@ -121,7 +138,7 @@ def all_rows():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--table', required=True, choices=['baselines', 'stage1', 'stage2', 'zsl', 'all'])
+    parser.add_argument('--table', required=True, choices=['baselines', 'stage1', 'stage2', 'bridge', 'zsl', 'all'])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='seeds (default: 0 1 2)')
     parser.add_argument('--only', nargs='+', help='run only these rows')
     parser.add_argument('--force', action='store_true', help='retrain and retest finished (row, seed) runs')

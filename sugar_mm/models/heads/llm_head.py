@@ -49,7 +49,9 @@ class LLMHead(BaseHead):
       whose key/value cache all candidates share, softmax-normalised and averaged over clips as mmaction's heads
       do (``average_clips='prob'``), so top-1/top-5, ``--dump``, fusion and ``save_best`` work as for any head;
     * ``pred_text``: the greedy answer (from the first clip), and ``pred_text_label`` / ``parse_path`` /
-      ``parse_reason``: the class parsed from it (see :func:`parse_answer`; a failure is label -1, counted wrong).
+      ``parse_reason``: the class parsed from it (see :func:`parse_answer`; a failure is label -1, counted wrong);
+    * ``pred_align_score`` (with ``loss_align``): the bridge alone -- the alignment classifier's class
+      probabilities (mean action token vs the LLM's embeddings of the names; no LLM run), clip-averaged.
 
     Args:
         in_channels (int): Encoder channels C.
@@ -312,12 +314,17 @@ class LLMHead(BaseHead):
             action = self.action_tokens(feats)  # (n * clips, k, D)
             state = self.encode_prompt(action, self.class_names)
             scores = self.score_classes(action, self.class_names, state).float()
+            align = (None if self.loss_align is None else self.loss_align.logits(
+                action, self.class_name_embeddings(self.class_names, action.device)).float())
             texts = []
             if self.generate_text:  # from the first clip of each sample, reusing its prompt cache
                 first = torch.arange(0, n * num_clips, num_clips, device=feats.device)
                 texts = (self.generate(action, self.class_names, state) if num_clips == 1 else
                          self.generate(action[first], self.class_names, state.select(first)))
         self.predict_by_feat(scores, data_samples)  # mmaction's clip averaging, pred_score / pred_label
+        if align is not None:  # the bridge alone: its alignment classifier's probabilities, clip-averaged
+            for ds, p in zip(data_samples, align.softmax(-1).view(n, num_clips, -1).mean(1)):
+                ds.pred_align_score = p
         for ds, text in zip(data_samples, texts):
             parsed = parse_answer(text, self.class_names)
             ds.pred_text, ds.pred_text_label = text, parsed.label
