@@ -115,7 +115,10 @@ def tables():
                    bridge('bridge_only_30e', '... 30 epochs', ['train_cfg.max_epochs=30', 'custom_hooks.0.epochs=30']),
                    bridge('bridge_only_drop', '... dropout 0.1 in the Q-Former', ['model.cls_head.bridge.dropout=0.1']),
                    bridge('bridge_only_t005', '... alignment temperature 0.05',
-                          ['model.cls_head.loss_align.temperature=0.05'])],
+                          ['model.cls_head.loss_align.temperature=0.05']),
+                   Row('bridge_only_linear', f'{ABL}/linear-bridge-only_10e_msr3d-xsub.py', ENC, ENC,
+                       stage1='stage1_both', metrics=BRIDGE_METRICS,
+                       label='linear bridge instead of the TQP (a linear readout of the pooled features)')],
         'zsl': [
             Row('zsl_stage1', 'configs/sugar/zsl/ctrgcn-b32-knowledge_30e_msr3d-zsl-15-5.py', metrics=ZSL_METRICS,
                 test_classes=[f'{ZSL}:unseen', f'{ZSL}:all'], label='SUGAR stage 1 (text similarity)'),
