@@ -121,7 +121,7 @@ def linear_probe_values(row):
 
 
 def blocks():
-    rec = {t: load(t) for t in ('baselines', 'stage1', 'stage2', 'zsl')}
+    rec = {t: load(t) for t in ('baselines', 'stage1', 'stage2', 'bridge', 'zsl')}
     s1_rows = ['stage1_none', 'stage1_both', 'stage1_both_centred', 'stage1_both_ce', 'stage1_none_1clip',
                'stage1_both_1clip']
     s2_rows = ['sugar_tqp_k8', 'sugar_tqp_k8_5clip', 'sugar_tqp_k8_fixed_list']
@@ -172,7 +172,27 @@ def blocks():
     out['probe'] = ('List-conditioned (the main job):\n\n' + probe_block('sugar_tqp_k8') +
                     '\n\nOne fixed list (before):\n\n' + probe_block('sugar_tqp_k8_fixed_list'))
     out['readme'] = readme_table(rec)
+    out['bridge'] = bridge_block(rec)
     return out
+
+
+BRIDGE_VARIANTS = ('bridge_only_fixed_list', 'bridge_only_30e', 'bridge_only_drop', 'bridge_only_t005',
+                   'bridge_only_linear')
+
+
+def bridge_block(rec):
+    """The bridge screen: its table, each variant against the default warm-up, and the bridge against stage 1."""
+    if not any(e['seeds'] for e in rec['bridge']['rows'].values()):
+        return '(the bridge screen has not run yet: `python tools/experiments/msr3d.py --table bridge`)'
+    align = ('bridge_only', 'llm/align_top1')
+    lines = [markdown_table(rec['bridge'], ['llm/align_top1']), '',
+             claim(rec, 'The bridge alone (10 warm-up epochs) vs the stage-1 classifier of its encoder, both 1 test clip',
+                   align, ('stage1_both_1clip', 'acc/top1')),
+             claim_sentence('The bridge at the end of stage 2 (the main job, after its 2 LLM epochs; list probe) vs '
+                            'its warm-up alone', probe_values('sugar_tqp_k8', 'bridge_align'),
+                            values(rec, *align), ('sugar_tqp_k8', 'bridge_only'), 'alignment top-1')]
+    lines += [claim(rec, f'`{row}` vs `bridge_only`', (row, 'llm/align_top1'), align) for row in BRIDGE_VARIANTS]
+    return '\n'.join(lines)
 
 
 def readme_table(rec):
