@@ -31,7 +31,7 @@ OURS = dict(
             'LinearBridge', 'MLPBridge', 'CrossAttentionBridge', 'QFormerBridge', 'TemporalQueryProjection',
             'linear', 'xattn', 'qformer', 'tqp', 'SentenceTextEncoder', 'CLIPTextEncoder'],
     DATASETS=['SkeletonDataset'],
-    TRANSFORMS=['FastPreNormalize3D', 'RandomRotateScale3D'],
+    TRANSFORMS=['FastPreNormalize3D', 'RandomRotateScale3D', 'RandomMirror3D'],
     METRICS=['LLMRecognitionMetric', 'ZeroShotMetric'],
     HOOKS=['ExportEncoderHook', 'EpochSeedHook', 'BridgeWarmupHook'])
 

@@ -75,6 +75,13 @@ class SkeletonLayout:
         """``(joint, parent)`` for every joint (the centre paired with itself), as ``JointToBone`` wants."""
         return [(v, p) for v, p in enumerate(self.parents)]
 
+    @property
+    def mirror_pairs(self) -> List[Tuple[int, int]]:
+        """``(left, right)`` joint pairs found by name (``left_x`` / ``right_x``): what a mirror image swaps."""
+        index = {name: i for i, name in enumerate(self.joints)}
+        return [(i, index['right_' + name[len('left_'):]]) for i, name in enumerate(self.joints)
+                if name.startswith('left_') and 'right_' + name[len('left_'):] in index]
+
     def graph_layout(self) -> dict:
         """The dict form mmaction's ``Graph(layout=...)`` accepts."""
         return dict(num_node=self.num_node, inward=self.inward, center=self.center)

@@ -88,6 +88,8 @@ def tables():
                 label='... motion + visual, knowledge texts centred'),
             Row('stage1_both_ce', S1, ['model.cls_head.ce_weight=1.0'],
                 label='... motion + visual MIL-NCE + cross-entropy on a linear classifier (not the paper)'),
+            Row('stage1_both_mirror', f'{ABL}/ctrgcn-b32-knowledge-mirror_30e_msr3d-xsub.py',
+                label='... motion + visual, half the training sequences mirrored (left/right)'),
             # codebook usage / perplexity: tools/analysis/codebook_stats.py --runs work_dirs/experiments/stage1_both_vq/*
             Row('stage1_both_vq', S1_VQ, label='... with a VQ neck (512 codes)'),
         ],

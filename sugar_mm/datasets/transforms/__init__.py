@@ -1,4 +1,4 @@
-from .augment3d import RandomRotateScale3D
+from .augment3d import RandomMirror3D, RandomRotateScale3D
 from .prenormalize3d import FastPreNormalize3D
 
-__all__ = ['FastPreNormalize3D', 'RandomRotateScale3D']
+__all__ = ['FastPreNormalize3D', 'RandomMirror3D', 'RandomRotateScale3D']

@@ -60,3 +60,65 @@ class RandomRotateScale3D(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(max_angle={np.rad2deg(self.max_angle).tolist()}, '
                 f'scale={self.scale}, prob={self.prob})')
+
+
+#: mmaction's built-in 'nturgb+d' layout (25 joints, 0-based): its left/right joint pairs (shoulder, elbow, wrist,
+#: hand, hip, knee, ankle, foot, hand tip, thumb)
+NTU_MIRROR_PAIRS = ((4, 8), (5, 9), (6, 10), (7, 11), (12, 16), (13, 17), (14, 18), (15, 19), (21, 23), (22, 24))
+
+
+@TRANSFORMS.register_module()
+class RandomMirror3D(BaseTransform):
+    """Randomly mirror 3D keypoints through the body's sagittal plane: one coordinate negated, left and right
+    joints swapped (so a right-arm wave becomes a left-arm wave, drawn with a left-handed skeleton).
+
+    Use it after ``(Fast)PreNormalize3D``, which centres the body and turns the shoulder line onto the x axis: the
+    plane ``x = 0`` is then the sagittal plane. Whether a dataset's classes survive a mirror image (a class that
+    names a side would not) is the config's choice.
+
+    Required Keys:
+
+        - keypoint (M, T, V, 3)
+
+    Modified Keys:
+
+        - keypoint
+
+    Args:
+        layout (str): A registered layout (``sugar_mm.datasets.layouts``; its joints named ``left_*`` / ``right_*``
+            are swapped) or mmaction's ``'nturgb+d'``.
+        axis (int): The coordinate negated. Defaults to 0 (x).
+        prob (float): Probability of mirroring a sample. Defaults to 0.5.
+    """
+
+    def __init__(self, layout: str, axis: int = 0, prob: float = 0.5) -> None:
+        if layout == 'nturgb+d':
+            pairs, num_joints = NTU_MIRROR_PAIRS, 25
+        else:
+            from sugar_mm.datasets.layouts import get_layout
+            lay = get_layout(layout)
+            pairs, num_joints = lay.mirror_pairs, lay.num_node
+        if not pairs:
+            raise ValueError(f'layout {layout!r} has no left/right joint pairs to swap')
+        if axis not in (0, 1, 2):
+            raise ValueError(f'axis must be 0, 1 or 2, got {axis}')
+        self.layout, self.axis, self.prob, self.num_joints = layout, axis, prob, num_joints
+        perm = np.arange(num_joints)
+        for left, right in pairs:
+            perm[left], perm[right] = right, left
+        self.permutation = perm
+
+    def transform(self, results: Dict) -> Dict:
+        kp = results['keypoint']
+        if kp.ndim != 4 or kp.shape[-1] != 3 or kp.shape[2] != self.num_joints:
+            raise ValueError(f'RandomMirror3D({self.layout!r}) needs keypoint (M, T, {self.num_joints}, 3), got '
+                             f'{kp.shape} (sample {results.get("frame_dir", "?")})')
+        if np.random.rand() >= self.prob:
+            return results
+        out = kp[:, :, self.permutation].copy()
+        out[..., self.axis] *= -1
+        results['keypoint'] = out
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(layout={self.layout!r}, axis={self.axis}, prob={self.prob})'
