@@ -49,6 +49,7 @@ ZSL_METRICS = ['zsl/top1', 'zsl/top5', 'zsl/seen_top1', 'zsl/unseen_top1', 'zsl/
                'zsl/ausuc']
 W64 = ['model.backbone.base_channels=64', 'model.cls_head.in_channels=256']
 ENC = ['model.encoder_checkpoint={stage1_dir}/encoder.pth']
+TDS = ['model.keep_temporal_resolution=False']
 #: the test pipeline's UniformSampleFrames (configs/_base_/datasets/msr_action3d_xsub.py): number of test clips
 CLIPS = 'test_dataloader.dataset.pipeline.2.num_clips={}'
 FIXED_LIST = ['model.cls_head.train_lists=None', 'model.cls_head.constrain_answers=False']
@@ -88,6 +89,10 @@ def tables():
                 label='... motion + visual, knowledge texts centred'),
             Row('stage1_both_ce', S1, ['model.cls_head.ce_weight=1.0'],
                 label='... motion + visual MIL-NCE + cross-entropy on a linear classifier (not the paper)'),
+            # CTR-GCN's own temporal down-sampling kept (stride 2 twice: the encoder outputs T/4 = 8 steps, still a
+            # time series), at base 32 and at mmaction's width 64
+            Row('stage1_both_tds', S1, TDS, label='... with CTR-GCN\'s temporal down-sampling (T/4 steps out)'),
+            Row('stage1_both_w64_tds', S1, W64 + TDS, label='... the same at base 64 (mmaction\'s CTR-GCN encoder)'),
             Row('stage1_both_mirror', f'{ABL}/ctrgcn-b32-knowledge-mirror_30e_msr3d-xsub.py',
                 label='... motion + visual, half the training sequences mirrored (left/right)'),
             # codebook usage / perplexity: tools/analysis/codebook_stats.py --runs work_dirs/experiments/stage1_both_vq/*
