@@ -108,6 +108,8 @@ def tables():
             # fewer foreign names per training list: shorter prompts (list conditioning costs 1.4x at max_pool=100)
             stage2('sugar_tqp_k8_pool20', S2, '... at most 20 foreign names per training list',
                    extra=['model.cls_head.train_lists.max_pool=20']),
+            stage2('sugar_tqp_k8_tds', S2, '... on the temporally down-sampled encoder (8 steps: one TQP segment)',
+                   'stage1_both_tds', TDS),
             stage2('sugar_tqp_k8_vq', S2_VQ, '... on the VQ-neck encoder (discrete action tokens)', 'stage1_both_vq'),
             stage2('sugar_tqp_k8_w64', S2, '... on the base-64 encoder', 'stage1_both_w64', W64),
             stage2('sugar_linear', BRIDGES['linear'], '... linear bridge instead of the TQP'),
