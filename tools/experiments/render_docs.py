@@ -153,6 +153,12 @@ def blocks():
               ('zsl_linear_conse', 'zsl/top1', ZSL_UNSEEN)),
         claim(rec, 'GZSL harmonic mean, SUGAR vs the linear ConSE baseline', ('zsl_sugar', 'zsl/harmonic', ZSL_ALL),
               ('zsl_linear_conse', 'zsl/harmonic', ZSL_ALL)),
+        claim(rec, 'GZSL harmonic mean at the best gamma (oracle), SUGAR vs the linear ConSE baseline',
+              ('zsl_sugar', 'zsl/harmonic_best', ZSL_ALL), ('zsl_linear_conse', 'zsl/harmonic_best', ZSL_ALL)),
+        claim(rec, 'GZSL AUSUC, SUGAR vs the linear ConSE baseline', ('zsl_sugar', 'zsl/ausuc', ZSL_ALL),
+              ('zsl_linear_conse', 'zsl/ausuc', ZSL_ALL)),
+        claim(rec, 'Zero-shot (5 unseen), SUGAR vs its own stage 1', ('zsl_sugar', 'zsl/top1', ZSL_UNSEEN),
+              ('zsl_stage1', 'zsl/top1', ZSL_UNSEEN)),
     ])
     out['probe_claims'] = '\n'.join(
         claim_sentence(f'{what}: list-conditioned vs one fixed list', probe_values('sugar_tqp_k8', key),
