@@ -197,7 +197,8 @@ def bridge_block(rec):
              claim_sentence('The bridge at the end of stage 2 (the main job, after its 2 LLM epochs; list probe) vs '
                             'its warm-up alone', probe_values('sugar_tqp_k8', 'bridge_align'),
                             values(rec, *align), ('sugar_tqp_k8', 'bridge_only'), 'alignment top-1')]
-    lines += [claim(rec, f'`{row}` vs `bridge_only`', (row, 'llm/align_top1'), align) for row in BRIDGE_VARIANTS]
+    lines += [claim(rec, f'`{row}` vs `bridge_only`', (row, 'llm/align_top1'), align) for row in BRIDGE_VARIANTS
+              if values(rec, row, 'llm/align_top1')]
     return '\n'.join(lines)
 
 
