@@ -7,6 +7,7 @@ listed name. How far the trained model is from order-invariance is measured by `
 """
 import random
 
+import pytest
 import torch
 
 from sugar_mm.datasets.label_maps import load_label_map
@@ -42,6 +43,19 @@ def test_training_prompts_follow_each_batch_list_and_the_losses_its_targets():
     torch.testing.assert_close(terms['loss_align'], ref)
     head.eval()
     assert head.training_list([4]).names == MSR  # evaluation keeps the dataset's list
+
+
+def test_alignment_targets_can_be_every_class_whatever_the_list():
+    from sugar_mm.models.llm.action_lists import ActionList
+    lst = ActionList(['golf', MSR[9], 'tennis', MSR[2]], [3, 3, 1])  # a batch's list: classes 2, 2, 9
+    labels = [2, 2, 9]
+    assert build_head().alignment_list(labels, lst) is lst  # default: the batch's list
+    classes = build_head(align_targets='classes').alignment_list(labels, lst)
+    assert classes.names == MSR and classes.targets == labels
+    union = build_head(align_targets='classes+list').alignment_list(labels, lst)
+    assert union.names == MSR + ['golf', 'tennis'] and union.targets == labels
+    with pytest.raises(ValueError, match='align_targets'):
+        build_head(align_targets='names')
 
 
 def test_default_answers_name_a_listed_class_and_the_unconstrained_mode_stays():

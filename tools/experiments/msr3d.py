@@ -110,6 +110,9 @@ def tables():
                    extra=['model.cls_head.train_lists.max_pool=20']),
             stage2('sugar_tqp_k8_tds', S2, '... on the temporally down-sampled encoder (8 steps: one TQP segment)',
                    'stage1_both_tds', TDS),
+            # the LLM reads a new list every batch, the bridge is aligned to all 20 classes (as with one fixed list)
+            stage2('sugar_tqp_k8_align_classes', S2, '... list-conditioned LLM, bridge aligned to the 20 classes',
+                   extra=['model.cls_head.align_targets=classes']),
             stage2('sugar_tqp_k8_vq', S2_VQ, '... on the VQ-neck encoder (discrete action tokens)', 'stage1_both_vq'),
             stage2('sugar_tqp_k8_w64', S2, '... on the base-64 encoder', 'stage1_both_w64', W64),
             stage2('sugar_linear', BRIDGES['linear'], '... linear bridge instead of the TQP'),
@@ -128,6 +131,9 @@ def tables():
                    bridge('bridge_only_drop', '... dropout 0.1 in the Q-Former', ['model.cls_head.bridge.dropout=0.1']),
                    bridge('bridge_only_t005', '... alignment temperature 0.05',
                           ['model.cls_head.loss_align.temperature=0.05']),
+                   # (align_targets='classes' aligns the bridge exactly as bridge_only_fixed_list does)
+                   bridge('bridge_only_align_union', '... aligned to the 20 MSR names + the batch list\'s other names',
+                          ['model.cls_head.align_targets=classes+list']),
                    Row('bridge_only_linear', f'{ABL}/linear-bridge-only_10e_msr3d-xsub.py', ENC, ENC,
                        stage1='stage1_both', metrics=BRIDGE_METRICS,
                        label='linear bridge instead of the TQP (a linear readout of the pooled features)')],

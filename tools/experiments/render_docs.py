@@ -183,7 +183,7 @@ def blocks():
 
 
 BRIDGE_VARIANTS = ('bridge_only_fixed_list', 'bridge_only_30e', 'bridge_only_drop', 'bridge_only_t005',
-                   'bridge_only_linear')
+                   'bridge_only_align_union', 'bridge_only_linear')
 
 
 def bridge_block(rec):

@@ -34,6 +34,7 @@ from ..llm.prompt import PromptBuilder
 from ..llm.token_layout import check_token_layout, feature_sequence
 
 SCORE_MODES = ('likelihood', 'constrained')
+ALIGN_TARGETS = ('list', 'classes', 'classes+list')
 
 
 @MODELS.register_module()
@@ -73,7 +74,10 @@ class LLMHead(BaseHead):
         autocast_dtype (str, optional): e.g. ``'bfloat16'`` on GPUs.
         train_lists (dict, optional): List-conditioned training: :class:`ActionListSampler` arguments (``pool``,
             ``exclude``, ``min_train``, ``max_pool``, ``shuffle``); every training batch's prompt gets its own
-            list, and the answer and alignment losses follow it. None trains with ``class_names`` in label order.
+            list, and the answer loss follows it. None trains with ``class_names`` in label order.
+        align_targets (str): The names ``loss_align`` contrasts: ``'list'`` (default: the batch's list),
+            ``'classes'`` (every class of ``class_names``, whatever the list) or ``'classes+list'`` (those and the
+            list's other names).
         max_new_tokens (int): Generation length.
         generate_text (bool): Generate ``pred_text`` at test time (scores are always computed).
         constrain_answers (bool): Greedy generation whose ``"{class}."`` can only spell a name of the list
@@ -107,6 +111,7 @@ class LLMHead(BaseHead):
                  gradient_checkpointing: bool = False,
                  autocast_dtype: Optional[str] = None,
                  train_lists: Optional[dict] = None,
+                 align_targets: str = 'list',
                  max_new_tokens: int = 32,
                  generate_text: bool = True,
                  constrain_answers: bool = True,
@@ -140,6 +145,9 @@ class LLMHead(BaseHead):
         self.generate_text = generate_text
         self.constrain_answers = constrain_answers
         self.list_sampler = ActionListSampler(names, **train_lists) if train_lists is not None else None
+        if align_targets not in ALIGN_TARGETS:
+            raise ValueError(f'align_targets must be one of {ALIGN_TARGETS}, got {align_targets!r}')
+        self.align_targets = align_targets
         self.score_mode = score_mode
         self.score_length_norm = score_length_norm
         self.score_chunk = score_chunk
@@ -233,7 +241,7 @@ class LLMHead(BaseHead):
             raise ValueError('LLMHead trains on one clip per sample')
         actions = self.training_list(labels)
         if self.align_only:
-            return self._align_only_loss(feats, actions)
+            return self._align_only_loss(feats, self.alignment_list(labels, actions))
         device = feats.device
         ans = build_answer_batch(self.prompt, [self.answer_text(y) for y in labels],
                                  [self.class_names[y] for y in labels], self.tokenizer.pad_token_id, device)
@@ -260,8 +268,18 @@ class LLMHead(BaseHead):
             out['answer_token_acc'] = hits.float().mean()
             out['first_token_acc'] = hits[torch.cumsum(lens, 0) - lens].float().mean()  # each answer's first
         if self.loss_align is not None:
-            out.update(self._align_terms(action, actions))
+            out.update(self._align_terms(action, self.alignment_list(labels, actions)))
         return out
+
+    def alignment_list(self, labels: Sequence[int], actions: ActionList) -> ActionList:
+        """The names ``loss_align`` contrasts (``align_targets``), with each sample's position among them."""
+        if self.align_targets == 'list':
+            return actions
+        names = list(self.class_names)
+        if self.align_targets == 'classes+list':
+            known = set(names)
+            names += [n for n in actions.names if n not in known]
+        return ActionList(names, list(labels))
 
     def _align_terms(self, action: torch.Tensor, actions: ActionList) -> Dict[str, torch.Tensor]:
         """``loss_align`` (weighted) and ``align_acc`` of the action tokens (N, k, D) over the batch's list."""
