@@ -10,7 +10,8 @@ from .stats import SeedStats, compare, mean_of, metric_values
 #: Column title of a metric key (the ``prefix/name`` keys that the metrics log).
 TITLES = {'top1': 'top-1', 'top5': 'top-5', 'mean1': 'mean class', 'text_top1': 'top-1 (text)',
           'parse_failure_rate': 'parse failures', 'harmonic': 'GZSL H', 'seen_top1': 'GZSL seen',
-          'unseen_top1': 'GZSL unseen', 'ausuc': 'AUSUC', 'harmonic_best': 'GZSL H, best gamma (oracle)'}
+          'unseen_top1': 'GZSL unseen', 'ausuc': 'AUSUC', 'harmonic_best': 'GZSL H, best gamma (oracle)',
+          'align_top1': 'top-1 of the bridge alone'}
 
 
 def title(metric: str) -> str:

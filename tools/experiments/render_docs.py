@@ -194,6 +194,8 @@ def bridge_block(rec):
     lines = [markdown_table(rec['bridge'], ['llm/align_top1']), '',
              claim(rec, 'The bridge alone (10 warm-up epochs) vs the stage-1 classifier of its encoder, both 1 test clip',
                    align, ('stage1_both_1clip', 'acc/top1')),
+             claim(rec, 'The linear bridge alone vs the stage-1 classifier of its encoder, both 1 test clip',
+                   ('bridge_only_linear', 'llm/align_top1'), ('stage1_both_1clip', 'acc/top1')),
              claim_sentence('The bridge at the end of stage 2 (the main job, after its 2 LLM epochs; list probe) vs '
                             'its warm-up alone', probe_values('sugar_tqp_k8', 'bridge_align'),
                             values(rec, *align), ('sugar_tqp_k8', 'bridge_only'), 'alignment top-1')]
