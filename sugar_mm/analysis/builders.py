@@ -35,3 +35,14 @@ def real_batch(cfg: Config, n: int, split: str = 'train') -> Tuple[List[Any], An
     loader = cfg.train_dataloader if split == 'train' else cfg.test_dataloader
     ds = DATASETS.build(loader.dataset)
     return [ds[i % len(ds)] for i in range(n)], ds, pseudo_collate
+
+
+def split_dataset_cfg(cfg: Config, split: str = 'test') -> dict:
+    """The dataset config of a split read through the *test* pipeline (no augmentation): ``'test'`` is the config's
+    test set, ``'train'`` its training set with the test pipeline (``test_mode``, as feature extraction wants)."""
+    test = dict(cfg.test_dataloader.dataset)
+    if split == 'test':
+        return test
+    if split != 'train':
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    return dict(cfg.train_dataloader.dataset, pipeline=test['pipeline'], test_mode=True)

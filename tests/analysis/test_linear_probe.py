@@ -17,3 +17,13 @@ def test_separable_classes_are_found_and_noise_is_not():
     assert noise.test_top1 < 0.5
     with pytest.raises(ValueError, match='one C'):
         fit_linear_probe(x_train, y_train, x_test[:, :8], y_test)
+
+
+def test_split_dataset_cfg_reads_the_training_split_through_the_test_pipeline():
+    from sugar_mm.analysis.builders import load_cfg, split_dataset_cfg
+    cfg = load_cfg('configs/sugar/stage1/ctrgcn-b32-knowledge_30e_msr3d-xsub.py')
+    train, test = split_dataset_cfg(cfg, 'train'), split_dataset_cfg(cfg, 'test')
+    assert train['split'] == cfg.train_dataloader.dataset.split and train['test_mode']
+    assert train['pipeline'] == test['pipeline'] == cfg.test_dataloader.dataset.pipeline
+    with pytest.raises(ValueError, match='split'):
+        split_dataset_cfg(cfg, 'val')

@@ -30,6 +30,7 @@ def main(argv=None):
     specs = runs_from_args(p, args)
     import torch
 
+    from sugar_mm.analysis.builders import split_dataset_cfg
     from sugar_mm.analysis.codebook import codebook_stats, collect_codes
     from sugar_mm.apis import init_recognizer
     from sugar_mm.experiments.machine import machine_info
@@ -39,10 +40,7 @@ def main(argv=None):
     table = {}
     for spec in specs:
         model = init_recognizer(spec.config, spec.checkpoint, cfg_options=spec.options)
-        ds_cfg = dict(model.cfg.test_dataloader.dataset)
-        if args.split == 'train':
-            ds_cfg = dict(model.cfg.train_dataloader.dataset, pipeline=ds_cfg['pipeline'], test_mode=True)
-        got = collect_codes(model, DATASETS.build(ds_cfg))
+        got = collect_codes(model, DATASETS.build(split_dataset_cfg(model.cfg, args.split)))
         table[spec.name] = [asdict(codebook_stats(c, got['labels'], k)) for c, k in zip(got['codes'],
                                                                                          got['num_codes'])]
         for q, s in enumerate(table[spec.name]):

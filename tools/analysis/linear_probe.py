@@ -27,6 +27,7 @@ def main(argv=None):
     specs = runs_from_args(p, args)
     import torch
 
+    from sugar_mm.analysis.builders import split_dataset_cfg
     from sugar_mm.analysis.linear_probe import fit_linear_probe
     from sugar_mm.apis import extract_features, init_recognizer
     from sugar_mm.experiments.machine import machine_info
@@ -37,10 +38,8 @@ def main(argv=None):
     for spec in specs:
         name = spec.name
         model = init_recognizer(spec.config, spec.checkpoint, cfg_options=spec.options)
-        test_cfg = dict(model.cfg.test_dataloader.dataset)
-        train_cfg = dict(model.cfg.train_dataloader.dataset, pipeline=test_cfg['pipeline'], test_mode=True)
-        train = extract_features(model, DATASETS.build(train_cfg))
-        test = extract_features(model, DATASETS.build(test_cfg))
+        train = extract_features(model, DATASETS.build(split_dataset_cfg(model.cfg, 'train')))
+        test = extract_features(model, DATASETS.build(split_dataset_cfg(model.cfg, 'test')))
         res = fit_linear_probe(train['feats'], train['labels'], test['feats'], test['labels'], C=args.C)
         table[name] = dict(train_top1=res.train_top1, test_top1=res.test_top1, num_train=res.num_train,
                            num_test=res.num_test)
