@@ -1,17 +1,9 @@
 """NTU RGB+D 60 / 120 raw ``.skeleton`` files -> an MMAction2 ``PoseDataset`` pickle (mmaction's ``ntu60_3d.pkl``).
 
-Raw format (the Kinect v2 text files of the NTU release, one per sample, named ``SsssCcccPpppRrrrAaaa.skeleton``:
-setup, camera, performer (= subject), replication, action, all 1-based)::
-
-    frameCount
-    bodyCount                                   <- per frame (0 when Kinect tracked nobody)
-    bodyID clippedEdges handLeftConfidence handLeftState handRightConfidence handRightState
-        isRestricted leanX leanY trackingState  <- per body: 10 values
-    jointCount                                  <- 25
-    x y z depthX depthY colorX colorY orientationW orientationX orientationY orientationZ trackingState
-                                                <- per joint: 12 values, 25 lines (Kinect v2 joint order)
-
-``x y z`` are camera coordinates in metres; only they go into the pickle. Line endings may be ``\\r\\n``.
+Input: the Kinect v2 text files of the NTU release, one per sample, named ``SsssCcccPpppRrrrAaaa.skeleton``
+(setup, camera, performer (= subject), replication, action, all 1-based); their format, the parser and the choice
+of persons are :mod:`sugar_mm.datasets.converters.ntu_skeleton_file`. Only ``x y z`` (camera coordinates, metres)
+go into the pickle.
 
 Output (the layout of mmaction2's ``ntu60_3d.pkl`` / ``ntu120_3d.pkl``; keypoints are float32 here where
 mmaction's generator stores float16)::
@@ -26,15 +18,7 @@ as zeros). Official protocols (ids from ``meta/ntu_splits.json``, i.e. mmaction2
 NTU60 cross-subject (20 training subjects) and cross-view (training cameras 2, 3); NTU120 cross-subject
 (53 training subjects) and cross-setup (even setups train). ``*_val`` is the test side, as in mmaction.
 
-Body selection (the rule of mmaction2's ``gen_ntu_rgbd_raw.py``, ``read_xyz``):
-
-1. The i-th body listed in a frame goes to slot i (at most 4 slots, Kinect's limit for NTU); body ids are not
-   tracked across frames.
-2. Each slot's energy is the sum over x, y, z of the standard deviation of its coordinates over all joints of
-   the frames where it is non-zero (so it grows with both motion and body extent; 0 for an empty slot).
-3. The 2 slots of highest energy are kept, in decreasing energy (exact ties: lower slot first; mmaction's
-   ``argsort()[::-1]`` takes the higher one, which only matters between empty slots), then all-zero slots are
-   dropped, so ``M`` is 1 for single-person samples.
+Persons: the 2 of highest motion energy, by the rule of mmaction2's ``gen_ntu_rgbd_raw.py`` (``select_bodies``).
 
 Excluded samples are logged by name: samples of the official missing-skeleton list (``meta/NTU_RGBD*_samples_
 with_missing_skeletons.txt``, not read at all), files whose every frame has no body, and (unless ``strict``)
@@ -51,28 +35,18 @@ import json
 import os
 import os.path as osp
 import pickle
-import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
-
+from sugar_mm.datasets.converters.ntu_skeleton_file import (MAX_KINECT_BODIES, MAX_PERSONS, NTUBody, NTUFormatError,
+                                                         NTUSkeletonSequence, is_sample_name, parse_sample_name,
+                                                         read_skeleton_file, select_bodies)
 from sugar_mm.datasets.label_maps import META_DIR
 from sugar_mm.utils.io import atomic_pickle_dump
 
 __all__ = ['NTUFormatError', 'NTUBody', 'NTUSkeletonSequence', 'parse_sample_name', 'read_skeleton_file',
            'select_bodies', 'load_missing_list', 'convert_ntu']
 
-NUM_JOINTS = 25
-#: Kinect slots read per frame (mmaction's ``max_body_kinect``).
-MAX_KINECT_BODIES = 4
-#: Persons kept per sample (mmaction's ``max_body_true``).
-MAX_PERSONS = 2
-BODY_INFO_FIELDS = ('bodyID', 'clippedEdges', 'handLeftConfidence', 'handLeftState', 'handRightConfidence',
-                    'handRightState', 'isRestricted', 'leanX', 'leanY', 'trackingState')
-JOINT_FIELDS = ('x', 'y', 'z', 'depthX', 'depthY', 'colorX', 'colorY', 'orientationW', 'orientationX',
-                'orientationY', 'orientationZ', 'trackingState')
 DATASETS = ('ntu60', 'ntu120')
 #: Highest setup / action of each dataset.
 DATASET_RANGE = {'ntu60': (17, 60), 'ntu120': (32, 120)}
@@ -81,176 +55,8 @@ MISSING_LISTS = {'ntu60': 'NTU_RGBD_samples_with_missing_skeletons.txt',
 SPLITS_FILE = 'ntu_splits.json'
 #: Bumped whenever the per-file result changes, so stale work folders are not reused.
 CACHE_VERSION = 1
-_NAME = re.compile(r'^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$')
 
 
-class NTUFormatError(ValueError):
-    """A raw NTU file does not follow the format; the message names the file and line."""
-
-
-@dataclass
-class NTUBody:
-    """One body of one frame.
-
-    Attributes:
-        body_id (str): Kinect tracking id (kept as text: it exceeds float precision).
-        info (np.ndarray): float64 (9,), the body-info values after ``bodyID`` (see ``BODY_INFO_FIELDS``).
-        joints (np.ndarray): float64 (25, 12), one row per joint (see ``JOINT_FIELDS``).
-    """
-
-    body_id: str
-    info: np.ndarray
-    joints: np.ndarray
-
-
-@dataclass
-class NTUSkeletonSequence:
-    """A parsed ``.skeleton`` file: ``frames[t]`` lists the bodies of frame ``t`` (possibly none)."""
-
-    path: str
-    frames: List[List[NTUBody]] = field(default_factory=list)
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.frames)
-
-
-def parse_sample_name(name: str) -> Dict[str, int]:
-    """``'S001C002P003R001A060'`` (or a path / ``.skeleton`` file name) -> its five 1-based fields.
-
-    Raises:
-        NTUFormatError: when the name is not ``SsssCcccPpppRrrrAaaa``.
-    """
-    stem = osp.basename(name)
-    if stem.endswith('.skeleton'):
-        stem = stem[:-len('.skeleton')]
-    m = _NAME.match(stem)
-    if m is None:
-        raise NTUFormatError(f'{name}: name does not match SsssCcccPpppRrrrAaaa(.skeleton)')
-    s, c, p, r, a = (int(g) for g in m.groups())
-    return dict(setup=s, camera=c, subject=p, replication=r, action=a)
-
-
-def read_skeleton_file(path: str) -> NTUSkeletonSequence:
-    """Parse one ``.skeleton`` file (format in the module docstring).
-
-    Blank lines are only allowed after the last frame.
-
-    Raises:
-        NTUFormatError: naming the file and the first bad line (wrong count, wrong number of values, not a
-            number, non-finite coordinates, truncated file, unexpected content after the last frame).
-    """
-    with open(path, encoding='ascii', errors='replace') as f:
-        lines = f.read().splitlines()
-    n = len(lines)
-    pos = 0  # index of the next line to read; its 1-based line number is pos + 1
-
-    def fail(lineno: int, msg: str) -> NTUFormatError:
-        return NTUFormatError(f'{path}, line {lineno}: {msg}')
-
-    def take(what: str) -> Tuple[int, str]:
-        nonlocal pos
-        if pos >= n:
-            raise fail(n + 1, f'unexpected end of file, expected {what} (the file is truncated)')
-        pos += 1
-        return pos, lines[pos - 1]
-
-    def take_count(what: str) -> int:
-        lineno, text = take(what)
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise fail(lineno, f'expected {what} (one integer), got {text.strip()[:60]!r}') from None
-        if value < 0:
-            raise fail(lineno, f'{what} is negative ({value})')
-        return value
-
-    seq = NTUSkeletonSequence(path=path)
-    num_frames = take_count('the frame count')
-    for t in range(num_frames):
-        num_bodies = take_count(f'the body count of frame {t + 1}')
-        bodies = []
-        for b in range(num_bodies):
-            lineno, text = take(f'the body-info line of body {b + 1} in frame {t + 1}')
-            parts = text.split()
-            if len(parts) != len(BODY_INFO_FIELDS):
-                raise fail(lineno, f'expected the {len(BODY_INFO_FIELDS)} body-info values '
-                           f'({" ".join(BODY_INFO_FIELDS)}) of body {b + 1} in frame {t + 1}, got {len(parts)}: '
-                           f'{text.strip()[:60]!r}')
-            try:
-                info = np.array(parts[1:], dtype=np.float64)
-            except ValueError:
-                raise fail(lineno, f'not a number in the body-info line {text.strip()[:60]!r}') from None
-            num_joints = take_count(f'the joint count of body {b + 1} in frame {t + 1}')
-            if num_joints != NUM_JOINTS:
-                raise fail(pos, f'expected {NUM_JOINTS} joints (Kinect v2), got {num_joints}')
-            block = lines[pos:pos + NUM_JOINTS]
-            if len(block) < NUM_JOINTS:
-                raise fail(n + 1, f'unexpected end of file inside the joints of body {b + 1} in frame {t + 1} '
-                           f'(the file is truncated)')
-            joints = _parse_joint_block(block, pos, fail)
-            if not np.isfinite(joints[:, :3]).all():
-                bad = int(np.nonzero(~np.isfinite(joints[:, :3]).all(axis=1))[0][0])
-                raise fail(pos + bad + 1, 'non-finite joint coordinate (nan or inf)')
-            pos += NUM_JOINTS
-            bodies.append(NTUBody(body_id=parts[0], info=info, joints=joints))
-        seq.frames.append(bodies)
-    for k in range(pos, n):
-        if lines[k].strip():
-            raise fail(k + 1, f'unexpected content after the last of the {num_frames} frames declared on line 1: '
-                       f'{lines[k].strip()[:60]!r}')
-    return seq
-
-
-def _parse_joint_block(block: Sequence[str], first: int, fail: Callable[[int, str], NTUFormatError]) -> np.ndarray:
-    """25 joint lines -> float64 (25, 12); ``first`` is the 0-based index of the block's first line."""
-    try:
-        arr = np.array([line.split() for line in block], dtype=np.float64)
-        if arr.shape == (NUM_JOINTS, len(JOINT_FIELDS)):
-            return arr
-    except ValueError:
-        pass
-    for k, line in enumerate(block):  # slow path: find the bad line
-        parts = line.split()
-        if len(parts) != len(JOINT_FIELDS):
-            raise fail(first + k + 1, f'expected {len(JOINT_FIELDS)} joint values ({" ".join(JOINT_FIELDS)}), '
-                       f'got {len(parts)}: {line.strip()[:60]!r}')
-        try:
-            [float(p) for p in parts]
-        except ValueError:
-            raise fail(first + k + 1, f'not a number in the joint line {line.strip()[:60]!r}') from None
-    raise fail(first + 1, 'malformed joint block')  # pragma: no cover - one of the lines must be bad
-
-
-def _motion_energy(body: np.ndarray) -> float:
-    """Sum over x, y, z of the std of a slot's (T, 25, 3) coordinates over its non-zero frames and all joints."""
-    present = np.any(body != 0, axis=(1, 2))
-    if not present.any():
-        return 0.0
-    return float(body[present].reshape(-1, 3).std(axis=0).sum())
-
-
-def select_bodies(seq: NTUSkeletonSequence,
-                  max_bodies: int = MAX_KINECT_BODIES,
-                  max_persons: int = MAX_PERSONS) -> np.ndarray:
-    """The persons of a sequence as float32 ``(M, T, 25, 3)`` (rule in the module docstring).
-
-    Args:
-        seq (NTUSkeletonSequence): A parsed file.
-        max_bodies (int): Slots read per frame; bodies beyond are ignored.
-        max_persons (int): Slots kept, by decreasing energy.
-
-    Returns:
-        np.ndarray: ``M <= max_persons``; ``M == 0`` when no frame has a body.
-    """
-    slots = np.zeros((max_bodies, seq.num_frames, NUM_JOINTS, 3), dtype=np.float64)
-    for t, bodies in enumerate(seq.frames):
-        for m, body in enumerate(bodies[:max_bodies]):
-            slots[m, t] = body.joints[:, :3]
-    energy = [_motion_energy(s) for s in slots]
-    order = sorted(range(max_bodies), key=lambda m: (-energy[m], m))[:max_persons]
-    kept = [m for m in order if np.any(slots[m])]
-    return slots[kept].astype(np.float32)
 
 
 def load_missing_list(dataset_or_path: Union[str, Iterable[str]]) -> set:
@@ -285,7 +91,7 @@ def _find_files(raw_dirs: Sequence[str]) -> Tuple[Dict[str, str], List[str]]:
                     continue
                 path = osp.join(root, fname)
                 name = fname[:-len('.skeleton')]
-                if _NAME.match(name) is None:
+                if not is_sample_name(name):
                     misnamed.append(path)
                     continue
                 if name in found:
