@@ -29,6 +29,11 @@ LLM = ['llm/top1', 'llm/top5', 'llm/mean1', 'llm/text_top1', 'llm/parse_failure_
 ZSL = ['zsl/top1', 'zsl/top5']
 GZSL = ['zsl/seen_top1', 'zsl/unseen_top1', 'zsl/harmonic', 'zsl/harmonic_best', 'zsl/ausuc']
 ZSL_UNSEEN, ZSL_ALL = 'zsl:msr_action3d_15_5:unseen', 'zsl:msr_action3d_15_5:all'
+#: the main job's stage-2 row (tools/main_job.py: a linear bridge), and the paper's bridge (TQP) on the same recipe
+MAIN_S2, TQP_S2 = 'sugar_linear', 'sugar_tqp_k8'
+#: stage-2 rows shown (the table skips rows that have not run)
+S2_ROWS = ['sugar_linear', 'sugar_linear_pool20', 'sugar_tqp_k8', 'sugar_tqp_k8_5clip', 'sugar_tqp_k8_fixed_list',
+           'sugar_tqp_k8_align_classes', 'sugar_tqp_k8_pool20', 'sugar_tqp_k8_pool20_4e']
 
 
 def load(table):
@@ -124,13 +129,13 @@ def blocks():
     rec = {t: load(t) for t in ('baselines', 'stage1', 'stage2', 'bridge', 'zsl')}
     s1_rows = ['stage1_none', 'stage1_both', 'stage1_both_centred', 'stage1_both_ce', 'stage1_none_1clip',
                'stage1_both_1clip']
-    s2_rows = ['sugar_tqp_k8', 'sugar_tqp_k8_5clip', 'sugar_tqp_k8_fixed_list']
-    zsl_rows = ['zsl_linear_conse', 'zsl_stage1', 'zsl_sugar', 'zsl_sugar_fixed_list']
+    s2_rows = S2_ROWS
+    zsl_rows = ['zsl_linear_conse', 'zsl_stage1', 'zsl_sugar_linear', 'zsl_sugar', 'zsl_sugar_fixed_list']
     out = {}
     out['machines'] = machines_line(rec, s1_rows + s2_rows + zsl_rows + ['stgcn', 'ctrgcn'])
     out['baselines'] = markdown_table(rec['baselines'], S1)
     out['stage1'] = markdown_table(rec['stage1'], S1, rows=s1_rows)
-    out['stage2'] = markdown_table(rec['stage2'], LLM, rows=s2_rows)
+    out['stage2'] = markdown_table(rec['stage2'], LLM + ['llm/align_top1'], rows=s2_rows)
     out['zsl'] = ('ZSL (the 5 unseen classes compete; `--classes ' + ZSL_UNSEEN + '`):\n\n' +
                   markdown_table(rec['zsl'], ZSL + ['zsl_text/top1', 'llm/parse_failure_rate'], ZSL_UNSEEN,
                                  rows=zsl_rows) +
@@ -139,26 +144,50 @@ def blocks():
     out['claims'] = '\n'.join([
         claim(rec, 'Knowledge (MIL-NCE) vs cross-entropy, same encoder, 5 test clips', ('stage1_both', 'acc/top1'),
               ('stage1_none', 'acc/top1')),
-        claim(rec, 'The LLM recognizer vs its own stage-1 classifier, both 1 test clip', ('sugar_tqp_k8', 'llm/top1'),
-              ('stage1_both_1clip', 'acc/top1')),
+        claim(rec, 'The LLM recognizer (the main job: linear bridge) vs its own stage-1 classifier, both 1 test clip',
+              (MAIN_S2, 'llm/top1'), ('stage1_both_1clip', 'acc/top1')),
+        claim(rec, 'The LLM recognizer (the main job) vs the cross-entropy encoder\'s linear classifier, both 1 test clip',
+              (MAIN_S2, 'llm/top1'), ('stage1_none_1clip', 'acc/top1')),
+        claim(rec, 'The LLM recognizer with the paper\'s TQP bridge vs its own stage-1 classifier, both 1 test clip',
+              (TQP_S2, 'llm/top1'), ('stage1_both_1clip', 'acc/top1')),
+        claim(rec, 'Stage 2 with a linear bridge (the main job) vs the TQP, same recipe', (MAIN_S2, 'llm/top1'),
+              (TQP_S2, 'llm/top1')),
+        claim(rec, 'The main job\'s recipe with at most 20 foreign names a training list vs 100',
+              ('sugar_linear_pool20', 'llm/top1'), (MAIN_S2, 'llm/top1')),
+        claim(rec, 'The LLM recognizer vs the alignment classifier of its own bridge (the main job, end of stage 2)',
+              (MAIN_S2, 'llm/top1'), (MAIN_S2, 'llm/align_top1')),
         claim(rec, 'List-conditioned training vs one fixed list (X-Sub)', ('sugar_tqp_k8', 'llm/top1'),
               ('sugar_tqp_k8_fixed_list', 'llm/top1')),
+        *[claim(rec, f'`{row}` vs `{base}`', (row, 'llm/top1'), (base, 'llm/top1'))
+          for row, base in (('sugar_tqp_k8_align_classes', TQP_S2),
+                            ('sugar_tqp_k8_pool20', TQP_S2), ('sugar_tqp_k8_pool20_4e', TQP_S2))
+          if values(rec, row, 'llm/top1')],
         claim(rec, 'Cross-entropy + linear vs the knowledge encoder, both 1 test clip', ('stage1_none_1clip', 'acc/top1'),
               ('stage1_both_1clip', 'acc/top1')),
         claim(rec, 'Zero-shot (5 unseen), SUGAR stage 1 vs the linear ConSE baseline',
               ('zsl_stage1', 'zsl/top1', ZSL_UNSEEN), ('zsl_linear_conse', 'zsl/top1', ZSL_UNSEEN)),
         claim(rec, 'GZSL AUSUC, SUGAR stage 1 vs the linear ConSE baseline', ('zsl_stage1', 'zsl/ausuc', ZSL_ALL),
               ('zsl_linear_conse', 'zsl/ausuc', ZSL_ALL)),
-        claim(rec, 'Zero-shot (5 unseen), SUGAR vs the linear ConSE baseline', ('zsl_sugar', 'zsl/top1', ZSL_UNSEEN),
+        claim(rec, 'Zero-shot (5 unseen), SUGAR (TQP bridge) vs the linear ConSE baseline',
+              ('zsl_sugar', 'zsl/top1', ZSL_UNSEEN),
               ('zsl_linear_conse', 'zsl/top1', ZSL_UNSEEN)),
-        claim(rec, 'GZSL harmonic mean, SUGAR vs the linear ConSE baseline', ('zsl_sugar', 'zsl/harmonic', ZSL_ALL),
+        claim(rec, 'GZSL harmonic mean, SUGAR (TQP bridge) vs the linear ConSE baseline',
+              ('zsl_sugar', 'zsl/harmonic', ZSL_ALL),
               ('zsl_linear_conse', 'zsl/harmonic', ZSL_ALL)),
-        claim(rec, 'GZSL harmonic mean at the best gamma (oracle), SUGAR vs the linear ConSE baseline',
+        claim(rec, 'GZSL harmonic mean at the best gamma (oracle), SUGAR (TQP bridge) vs the linear ConSE baseline',
               ('zsl_sugar', 'zsl/harmonic_best', ZSL_ALL), ('zsl_linear_conse', 'zsl/harmonic_best', ZSL_ALL)),
-        claim(rec, 'GZSL AUSUC, SUGAR vs the linear ConSE baseline', ('zsl_sugar', 'zsl/ausuc', ZSL_ALL),
+        claim(rec, 'GZSL AUSUC, SUGAR (TQP bridge) vs the linear ConSE baseline', ('zsl_sugar', 'zsl/ausuc', ZSL_ALL),
               ('zsl_linear_conse', 'zsl/ausuc', ZSL_ALL)),
-        claim(rec, 'Zero-shot (5 unseen), SUGAR vs its own stage 1', ('zsl_sugar', 'zsl/top1', ZSL_UNSEEN),
+        claim(rec, 'Zero-shot (5 unseen), SUGAR (TQP bridge) vs its own stage 1', ('zsl_sugar', 'zsl/top1', ZSL_UNSEEN),
               ('zsl_stage1', 'zsl/top1', ZSL_UNSEEN)),
+        claim(rec, 'Zero-shot (5 unseen), SUGAR with the linear bridge (the main job\'s) vs the linear ConSE baseline',
+              ('zsl_sugar_linear', 'zsl/top1', ZSL_UNSEEN), ('zsl_linear_conse', 'zsl/top1', ZSL_UNSEEN)),
+        claim(rec, 'GZSL harmonic mean at the best gamma (oracle), SUGAR with the linear bridge vs ConSE',
+              ('zsl_sugar_linear', 'zsl/harmonic_best', ZSL_ALL), ('zsl_linear_conse', 'zsl/harmonic_best', ZSL_ALL)),
+        claim(rec, 'GZSL AUSUC, SUGAR with the linear bridge vs ConSE', ('zsl_sugar_linear', 'zsl/ausuc', ZSL_ALL),
+              ('zsl_linear_conse', 'zsl/ausuc', ZSL_ALL)),
+        claim(rec, 'Zero-shot (5 unseen), SUGAR with the linear bridge vs with the TQP',
+              ('zsl_sugar_linear', 'zsl/top1', ZSL_UNSEEN), ('zsl_sugar', 'zsl/top1', ZSL_UNSEEN)),
     ])
     out['probe_claims'] = '\n'.join(
         claim_sentence(f'{what}: list-conditioned vs one fixed list', probe_values('sugar_tqp_k8', key),
@@ -175,7 +204,8 @@ def blocks():
             values(rec, 'stage1_both', 'acc/top1'), ('linear probe', 'stage1_both')), claim_sentence(
             'Linear probes: knowledge features vs cross-entropy features', lp_both, lp_none,
             ('stage1_both', 'stage1_none'))])
-    out['probe'] = ('List-conditioned (the main job):\n\n' + probe_block('sugar_tqp_k8') +
+    out['probe'] = ('The main job (linear bridge, `sugar_linear`):\n\n' + probe_block(MAIN_S2) +
+                    '\n\nList-conditioned, TQP bridge (`sugar_tqp_k8`):\n\n' + probe_block('sugar_tqp_k8') +
                     '\n\nOne fixed list (before):\n\n' + probe_block('sugar_tqp_k8_fixed_list'))
     out['readme'] = readme_table(rec)
     out['bridge'] = bridge_block(rec)
@@ -196,7 +226,7 @@ def bridge_block(rec):
                    align, ('stage1_both_1clip', 'acc/top1')),
              claim(rec, 'The linear bridge alone vs the stage-1 classifier of its encoder, both 1 test clip',
                    ('bridge_only_linear', 'llm/align_top1'), ('stage1_both_1clip', 'acc/top1')),
-             claim_sentence('The bridge at the end of stage 2 (the main job, after its 2 LLM epochs; list probe) vs '
+             claim_sentence('The TQP at the end of stage 2 (`sugar_tqp_k8`, after its 2 LLM epochs; list probe) vs '
                             'its warm-up alone', probe_values('sugar_tqp_k8', 'bridge_align'),
                             values(rec, *align), ('sugar_tqp_k8', 'bridge_only'), 'alignment top-1')]
     lines += [claim(rec, f'`{row}` vs `bridge_only`', (row, 'llm/align_top1'), align) for row in BRIDGE_VARIANTS
@@ -207,8 +237,11 @@ def bridge_block(rec):
 def readme_table(rec):
     rows = [('SUGAR stage 1: CTR-GCN (base 32) + MIL-NCE on motion + visual knowledge', 'stage1_both', 'acc', '5'),
             ('the same encoder, cross-entropy + linear (no knowledge)', 'stage1_none', 'acc', '5'),
-            ('SUGAR stage 2 (the main job): + TQP k=8 + SmolLM2-135M + LoRA, list-conditioned', 'sugar_tqp_k8',
+            ('SUGAR stage 2 (the main job): + linear bridge + SmolLM2-135M + LoRA, list-conditioned', MAIN_S2,
              'llm', '1'),
+            ('... the same with at most 20 foreign names a training list (20% faster stage 2)', 'sugar_linear_pool20',
+             'llm', '1'),
+            ('SUGAR stage 2 with the paper\'s bridge (TQP k=8) instead, same recipe', TQP_S2, 'llm', '1'),
             ('... the same tested on 5 clips', 'sugar_tqp_k8_5clip', 'llm', '5'),
             ('SUGAR stage 2 trained with one fixed list, answers generated freely (before list-conditioning)',
              'sugar_tqp_k8_fixed_list', 'llm', '1')]
