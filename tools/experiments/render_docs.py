@@ -156,8 +156,10 @@ def blocks():
               ('sugar_linear_pool20', 'llm/top1'), (MAIN_S2, 'llm/top1')),
         claim(rec, 'The LLM recognizer vs the alignment classifier of its own bridge (the main job, end of stage 2)',
               (MAIN_S2, 'llm/top1'), (MAIN_S2, 'llm/align_top1')),
-        claim(rec, 'List-conditioned training vs one fixed list (X-Sub)', ('sugar_tqp_k8', 'llm/top1'),
+        claim(rec, 'List-conditioned training vs one fixed list (X-Sub, TQP)', ('sugar_tqp_k8', 'llm/top1'),
               ('sugar_tqp_k8_fixed_list', 'llm/top1')),
+        claim(rec, 'The main job (linear bridge, list-conditioned) vs the recipe before list-conditioning (TQP, one '
+              'fixed list)', (MAIN_S2, 'llm/top1'), ('sugar_tqp_k8_fixed_list', 'llm/top1')),
         *[claim(rec, f'`{row}` vs `{base}`', (row, 'llm/top1'), (base, 'llm/top1'))
           for row, base in (('sugar_tqp_k8_align_classes', TQP_S2),
                             ('sugar_tqp_k8_pool20', TQP_S2), ('sugar_tqp_k8_pool20_4e', TQP_S2))
