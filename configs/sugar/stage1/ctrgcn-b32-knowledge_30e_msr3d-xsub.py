@@ -39,7 +39,7 @@ test_cfg = dict(type='TestLoop')
 param_scheduler = _base_.msr_param_scheduler
 optim_wrapper = _base_.msr_optim_wrapper
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2, save_best='auto'))
-# writes work_dirs/ctrgcn-b32-knowledge_30e_msr3d-xsub/encoder.pth, which stage 2
-# (configs/sugar/stage2/tqp-k8_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py) loads
+# writes work_dirs/ctrgcn-b32-knowledge_30e_msr3d-xsub/encoder.pth, which stage 2 loads (the main job's
+# configs/sugar/stage2/linear_smollm2-135m-lora-r16_10w2e_msr3d-xsub.py, the paper's TQP in tqp-k8_...)
 custom_hooks = [dict(type='ExportEncoderHook', source='last')]
 auto_scale_lr = dict(enable=False, base_batch_size=16)
