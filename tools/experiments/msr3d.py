@@ -79,6 +79,9 @@ def tables():
             Row('stgcn', 'configs/baselines/stgcn-gcnhead_30e_msr3d-xsub.py', label='mmaction ST-GCN + GCNHead'),
             Row('ctrgcn', 'configs/baselines/ctrgcn-gcnhead_30e_msr3d-xsub.py',
                 label='mmaction CTR-GCN (base 64, temporal down-sampling) + GCNHead'),
+            # equal terms with the LLM recognizer, which tests 1 clip: the same checkpoints, 1 test clip
+            Row('ctrgcn_1clip', 'configs/baselines/ctrgcn-gcnhead_30e_msr3d-xsub.py', test_options=[CLIPS.format(1)],
+                checkpoint_of='ctrgcn', label='mmaction CTR-GCN + GCNHead, 1 test clip'),
         ],
         'stage1': [
             Row('stage1_none', f'{ABL}/ctrgcn-b32-knowledge-none_30e_msr3d-xsub.py',
@@ -132,6 +135,9 @@ def tables():
             # fewer foreign names per training list on the main job's recipe: 20% faster stage 2
             stage2('sugar_linear_pool20', S2_MAIN, '... linear bridge, at most 20 foreign names per training list',
                    extra=['model.cls_head.train_lists.max_pool=20']),
+            # the linear bridge on the temporally down-sampled encoder: 8 action tokens instead of 32
+            stage2('sugar_linear_tds', S2_MAIN, '... linear bridge on the temporally down-sampled encoder (8 tokens)',
+                   'stage1_both_tds', TDS),
             stage2('sugar_xattn', BRIDGES['xattn'], '... cross-attention bridge'),
             stage2('sugar_qformer', BRIDGES['qformer'], '... one Q-Former over the whole sequence'),
             # the paper's training (answer loss only), without our alignment loss and bridge warm-up
