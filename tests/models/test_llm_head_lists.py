@@ -102,3 +102,33 @@ def test_prompt_and_name_caches_stay_bounded_under_per_batch_lists():
     head.class_name_embeddings(pool[3:9], 'cpu')
     assert len(head._name_embeddings) == 9
     assert not {normalize_name(n) for n in MSR} & {normalize_name(n) for n in pool}
+
+
+def test_list_prefix_without_autograd_keeps_the_loss_and_the_bridge_gradients():
+    heads = [build_head(prompt=dict(template='sugar_list_first')),
+             build_head(prompt=dict(template='sugar_list_first'), prompt_prefix_grad=False)]
+    heads[1].load_state_dict(heads[0].state_dict())
+    torch.manual_seed(1)
+    lora_b = {n: 0.1 * torch.randn_like(p) for n, p in heads[0].named_parameters() if 'lora_B' in n}
+    feats = torch.randn(2, 1, 16, 6, 20)
+    losses, grads = [], []
+    for head in heads:
+        with torch.no_grad():  # LoRA B != 0: the prefix's key/values depend on LoRA
+            for n, p in head.named_parameters():
+                if n in lora_b:
+                    p.copy_(lora_b[n])
+        head.train()
+        random.seed(3)
+        loss = head.loss(feats, samples([1, 2]))['loss_lm']
+        loss.backward()
+        losses.append(loss.detach())
+        grads.append({n: p.grad.clone() for n, p in head.named_parameters() if p.grad is not None})
+    assert torch.allclose(losses[0], losses[1], atol=1e-6)
+    bridge = [n for n in grads[0] if n.startswith('bridge.')]
+    assert bridge and all(torch.allclose(grads[0][n], grads[1][n], atol=1e-6) for n in bridge)
+    # LoRA still learns from the per-sample positions, but no longer from how the list itself is read
+    lora = [n for n in grads[0] if 'lora_' in n]
+    assert set(lora) == {n for n in grads[1] if 'lora_' in n} and all(grads[1][n].abs().sum() > 0 for n in lora)
+    assert max(float((grads[0][n] - grads[1][n]).abs().max()) for n in lora) > 1e-4
+    with pytest.raises(ValueError, match='share_prompt_prefix'):
+        build_head(prompt_prefix_grad=False, share_prompt_prefix=False)

@@ -135,6 +135,10 @@ def tables():
             # fewer foreign names per training list on the main job's recipe: 20% faster stage 2
             stage2('sugar_linear_pool20', S2_MAIN, '... linear bridge, at most 20 foreign names per training list',
                    extra=['model.cls_head.train_lists.max_pool=20']),
+            # the shared list prefix run without autograd (LoRA learns only from the per-sample positions): the
+            # prefix's backward, the largest share of a list-conditioned step, is skipped
+            stage2('sugar_linear_prefix_nograd', S2_MAIN, '... linear bridge, the list prefix without autograd',
+                   extra=['model.cls_head.prompt_prefix_grad=False']),
             # the linear bridge on the temporally down-sampled encoder: 8 action tokens instead of 32
             stage2('sugar_linear_tds', S2_MAIN, '... linear bridge on the temporally down-sampled encoder (8 tokens)',
                    'stage1_both_tds', TDS),

@@ -92,6 +92,11 @@ class LLMHead(BaseHead):
             per batch and share their key/value cache. Exact (same loss and scores); the saving is largest with
             the ``'sugar_list_first'`` template, whose prefix holds the action list. Training falls back to the
             unshared path under gradient checkpointing.
+        prompt_prefix_grad (bool): Back-propagate through the shared prefix in training (default). False runs it
+            without autograd: its key/values, computed with the current LoRA weights, still condition every
+            answer token, but LoRA learns only from the per-sample positions (action tokens, instruction end,
+            answer) and the prefix's backward, the largest share of a list-conditioned step, is skipped. The
+            loss and the bridge's gradients are unchanged. Needs ``share_prompt_prefix`` and no checkpointing.
         average_clips (str): How test clips are averaged (mmaction's ``'prob'``, ``'score'``).
     """
 
@@ -119,6 +124,7 @@ class LLMHead(BaseHead):
                  score_length_norm: bool = False,
                  score_chunk: int = 4096,
                  share_prompt_prefix: bool = True,
+                 prompt_prefix_grad: bool = True,
                  average_clips: str = 'prob',
                  init_cfg: Optional[dict] = None) -> None:
         names = load_label_map(class_names) if isinstance(class_names, str) else list(class_names)
@@ -152,6 +158,10 @@ class LLMHead(BaseHead):
         self.score_length_norm = score_length_norm
         self.score_chunk = score_chunk
         self.share_prompt_prefix = share_prompt_prefix
+        if not prompt_prefix_grad and (gradient_checkpointing or not share_prompt_prefix):
+            raise ValueError('prompt_prefix_grad=False needs share_prompt_prefix=True and gradient_checkpointing='
+                             'False (the prefix runs without autograd only on the shared-prefix path)')
+        self.prompt_prefix_grad = prompt_prefix_grad
         self.gradient_checkpointing = gradient_checkpointing
         self.autocast_dtype = to_dtype(autocast_dtype)
 
@@ -252,7 +262,8 @@ class LLMHead(BaseHead):
             rest = torch.cat([rest, self.lm.input_embeddings(ans.ids)], dim=1)
             # answers are right-padded after an identical-length prompt: the causal mask alone is correct
             if self.share_prompt_prefix and not (self.gradient_checkpointing and self.training):
-                _, past = self.lm.forward(embeds=prefix)
+                with torch.set_grad_enabled(self.prompt_prefix_grad and torch.is_grad_enabled()):
+                    _, past = self.lm.forward(embeds=prefix)
                 hidden, _ = self.lm.forward(embeds=rest, past=past, past_len=prefix.shape[1])
             else:
                 hidden, _ = self.lm.forward(embeds=torch.cat([prefix.expand(len(labels), -1, -1), rest], dim=1),
