@@ -135,6 +135,10 @@ def tables():
             # fewer foreign names per training list on the main job's recipe: 20% faster stage 2
             stage2('sugar_linear_pool20', S2_MAIN, '... linear bridge, at most 20 foreign names per training list',
                    extra=['model.cls_head.train_lists.max_pool=20']),
+            # the paper's Table-3 question on our chain: the same stage 2 on the cross-entropy encoder (no knowledge)
+            # (its stage-1 config exports no encoder.pth: the encoder weights come from its last checkpoint)
+            stage2('sugar_linear_ce_encoder', S2_MAIN, '... linear bridge on the cross-entropy encoder (no knowledge)',
+                   'stage1_none', ['model.encoder_checkpoint={stage1_dir}/epoch_30.pth']),
             # the shared list prefix run without autograd (LoRA learns only from the per-sample positions): the
             # prefix's backward, the largest share of a list-conditioned step, is skipped
             stage2('sugar_linear_prefix_nograd', S2_MAIN, '... linear bridge, the list prefix without autograd',
