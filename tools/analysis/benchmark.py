@@ -15,6 +15,9 @@ Sections (each: warm-up, then ``--reps`` timed repetitions; median and spread (m
   ratios, so that the machine's drift falls on both) and for the ``--baseline`` config (an mmaction model of the
   same input size);
 * ``stage2_train``: one LLM-head training step, achieved FLOP/s and its fraction of the matmul peak;
+* ``prefix_grad``: the training step with the shared list prefix run with and without autograd
+  (``LLMHead(prompt_prefix_grad=...)``), timed alternately on the same batch and the same lists (the answers'
+  briefs are drawn at random);
 * ``stage2_infer``: at the test batch size, per-sample latency of scoring all classes (the config's
   ``score_mode``; shared prompt cache + candidate tree) and of greedy generation, vs one prompt forward;
 * ``scoring_vs_classes``: (prompt + scoring) / prompt for C = 20, 60, 120 class names, for both score modes
@@ -27,6 +30,7 @@ The encoder weights need not be trained: costs do not depend on the weights (``e
 The timing and model helpers are :mod:`sugar_mm.analysis` (shared with ``gpu_check.py``).
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -116,8 +120,8 @@ def main(argv=None):
     parser.add_argument('--batch-size', type=int, default=None, help='default: the configs\' batch sizes')
     parser.add_argument('--out', default='work_dirs/benchmark.json')
     parser.add_argument('--skip', nargs='*', default=[],
-                        help='sections to skip (stage1, data, baseline, stage2_train, stage2_infer, decode_cache, '
-                        'scoring_vs_classes, tokens_vs_length; stage2: every stage-2 section)')
+                        help='sections to skip (stage1, data, baseline, stage2_train, prefix_grad, stage2_infer, '
+                        'decode_cache, scoring_vs_classes, tokens_vs_length; stage2: every stage-2 section)')
     args = parser.parse_args(argv)
 
     import torch
@@ -182,6 +186,18 @@ def main(argv=None):
     else:
         model = build_model(s2)
     report['peak_rss_mb_after_stage2_train'] = peak_rss_mb()
+
+    if 'prefix_grad' not in args.skip:  # the list prefix with and without autograd, same lists, timed alternately
+        cfgs = [copy.deepcopy(s2), copy.deepcopy(s2)]  # (Config.copy is shallow)
+        for cfg, grad in zip(cfgs, (True, False)):
+            cfg.model.cls_head.prompt_prefix_grad = grad
+            if cfg.model.cls_head.get('train_lists') is not None:  # both heads draw the same list each step
+                cfg.model.cls_head.train_lists = dict(cfg.model.cls_head.train_lists, seed=0)
+        with_grad, without, ratio = interleaved_step_costs(*cfgs, bs2, args.reps)
+        report['prefix_grad'] = dict(with_grad=with_grad, without_grad=without, without_over_with=ratio)
+        print(f'stage 2 train step, list prefix with / without autograd: {with_grad["step_seconds"]["median"]:.2f} / '
+              f'{without["step_seconds"]["median"]:.2f} s, per-round ratio {ratio["median"]:.2f} '
+              f'({ratio["min"]:.2f}..{ratio["max"]:.2f})', flush=True)
     model.eval()
     head = model.cls_head
 
