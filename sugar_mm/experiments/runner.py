@@ -28,7 +28,9 @@ class Row:
         name (str): Row id (its work-dir name).
         config (str): Config path, relative to the repository.
         options (list[str]): ``--cfg-options`` of training (may contain ``{stage1_dir}``).
-        test_options (list[str]): ``--cfg-options`` of testing (same placeholder).
+        test_options (list[str], optional): ``--cfg-options`` of testing (same placeholder). None (default): the
+            training ``options``, so that the model tested is the model trained (an option that changes the
+            architecture, e.g. the temporal down-sampling, must reach the test too).
         stage1 (str, optional): The row whose encoder this row reads.
         metrics (list[str]): The logged test metrics that its table shows.
         test_classes (list[str]): ``--classes`` lists to test with (empty: the config's own list once).
@@ -40,7 +42,7 @@ class Row:
     name: str
     config: str
     options: List[str] = field(default_factory=list)
-    test_options: List[str] = field(default_factory=list)
+    test_options: Optional[List[str]] = None
     stage1: Optional[str] = None
     metrics: List[str] = field(default_factory=lambda: ['acc/top1', 'acc/top5', 'acc/mean1'])
     test_classes: List[str] = field(default_factory=list)
@@ -205,7 +207,7 @@ class SeedRunner:
                       train_minutes=train_minutes,
                       params=checkpoint_params(osp.join(self.repo, ckpt)), tests={}, machine=machine_info(),
                       commit=git_commit(self.repo))
-        test_options = self._fill(row.test_options, row, seed)
+        test_options = self._fill(row.options if row.test_options is None else row.test_options, row, seed)
         for classes in row.test_classes or [None]:
             key = classes or 'default'
             log = osp.join(self.repo, wd, f'test_{key.replace(":", "_")}.log')

@@ -146,3 +146,21 @@ def test_run_arguments_name_runs_or_a_config_and_checkpoint(tmp_path):
     for bad in ([], ['--config', 'c.py']):
         with pytest.raises(SystemExit):
             runs_from_args(p, p.parse_args(bad))
+
+
+def test_a_row_is_tested_with_its_training_options_unless_it_names_its_own(tmp_path):
+    """An option that changes the model (e.g. ``model.keep_temporal_resolution=False``) must reach tools/test.py."""
+    for name, body in (('train.py', 'import os, sys, torch\nwd = sys.argv[sys.argv.index("--work-dir") + 1]\n'
+                                    'torch.save(dict(state_dict={}), os.path.join(wd, "epoch_1.pth"))\n'
+                                    'open(os.path.join(wd, "last_checkpoint"), "w").write('
+                                    'os.path.join(wd, "epoch_1.pth"))\n'),
+                       ('test.py', 'import sys\nprint("argv", " ".join(sys.argv[1:]))\n'
+                                   'print("Epoch(test) [1/1]  acc/top1: 0.2500")\n')):
+        (tmp_path / 'tools').mkdir(exist_ok=True)
+        (tmp_path / 'tools' / name).write_text(body)
+    runner = SeedRunner(str(tmp_path), 'exp', rows=lambda name: None)  # (no stage-1 rows)
+    runner.run(Row('tds', 'c.py', ['model.keep_temporal_resolution=False']), 0)
+    runner.run(Row('own', 'c.py', ['a.b=1'], ['c.d=2']), 0)
+    logs = {r: (tmp_path / 'exp' / r / 'seed0' / 'test_default.log').read_text() for r in ('tds', 'own')}
+    assert '--cfg-options model.keep_temporal_resolution=False' in logs['tds']
+    assert '--cfg-options c.d=2' in logs['own'] and 'a.b=1' not in logs['own']
