@@ -1,13 +1,13 @@
 """tools/knowledge/gen_visual.py end to end with a tiny random CLIP vision tower and a tiny random LLaVA (SmolLM2's
 tokenizer plus an ``<image>`` token), on generated PNG folders, frame sequences and an .mp4 written with OpenCV."""
-import importlib.util
 import os
 import os.path as osp
 
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, TINY_LLAMA
+from tests.conftest import TINY_LLAMA
+from tests.knowledge.generation.helpers import load_tool
 from sugar_mm.knowledge.generation import (ClassFrameFolder, KnowledgeDraft, name_only_visual, read_video_frames,
                                            visual_prompt)
 
@@ -23,14 +23,6 @@ CHAT_TEMPLATE = (
     "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 NAMES = ['wave hand', 'eat meal/snack', 'jump', 'sit down']
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'knowledge_{name}',
-                                                  osp.join(REPO, 'tools', 'knowledge', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
